@@ -1,0 +1,212 @@
+"""Find, launch or connect Chromium, and describe it for the record.
+
+Discovery order (design contract): --browser-executable / EVIDENCE_BROWSER; Playwright's
+own Chromium if installed; an installed Chrome, Edge or Chromium.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UsageError
+
+ENV_BROWSER = "EVIDENCE_BROWSER"
+
+# This machine (and many corporate ones) refuses outside traffic; without these
+# Chromium keeps dialling update and field-trial servers during a capture.
+BASE_ARGS = ["--disable-background-networking", "--disable-component-update"]
+
+_LINUX_NAMES = [
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "microsoft-edge",
+    "microsoft-edge-stable",
+]
+_MAC_PATHS = [
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+]
+_WINDOWS_SUFFIXES = [
+    r"Google\Chrome\Application\chrome.exe",
+    r"Microsoft\Edge\Application\msedge.exe",
+    r"Chromium\Application\chrome.exe",
+]
+
+
+@dataclass
+class FoundBrowser:
+    executable: Path
+    source: str  # "option", "environment", "playwright", "system"
+
+
+def _is_executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def playwright_browsers_dir() -> Path:
+    configured = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    if configured and configured != "0":
+        return Path(configured)
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "ms-playwright"
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "ms-playwright"
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ms-playwright"
+
+
+def _playwright_chromium() -> Path | None:
+    root = playwright_browsers_dir()
+    if not root.is_dir():
+        return None
+    patterns = [
+        "chromium-*/chrome-linux*/chrome",
+        "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
+        "chromium-*/chrome-mac*/Google Chrome for Testing.app/Contents/MacOS/Google Chrome for Testing",
+        "chromium-*/chrome-win*/chrome.exe",
+    ]
+    for pattern in patterns:
+        # Newest build first: directory names end in the build number.
+        for candidate in sorted(root.glob(pattern), reverse=True):
+            if _is_executable(candidate):
+                return candidate
+    return None
+
+
+def _system_browser() -> Path | None:
+    for name in _LINUX_NAMES:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    if sys.platform == "darwin":
+        for candidate in map(Path, _MAC_PATHS):
+            if _is_executable(candidate):
+                return candidate
+    if sys.platform == "win32":
+        roots = [os.environ.get(v) for v in ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA")]
+        for root in filter(None, roots):
+            for suffix in _WINDOWS_SUFFIXES:
+                candidate = Path(root) / suffix
+                if candidate.is_file():
+                    return candidate
+    return None
+
+
+def find_browser(explicit: str | None = None) -> FoundBrowser:
+    """The Chromium to use, or UsageError (exit 2) naming what is wrong."""
+    for value, source in ((explicit, "option"), (os.environ.get(ENV_BROWSER), "environment")):
+        if value:
+            path = Path(value).expanduser()
+            if not _is_executable(path):
+                what = "--browser-executable" if source == "option" else ENV_BROWSER
+                raise UsageError(f"browser executable not found or not executable: {path} ({what})")
+            return FoundBrowser(path, source)
+    found = _playwright_chromium()
+    if found:
+        return FoundBrowser(found, "playwright")
+    found = _system_browser()
+    if found:
+        return FoundBrowser(found, "system")
+    raise UsageError(
+        "no Chromium, Chrome or Edge found; run the README's set-up command, "
+        "or pass --browser-executable PATH"
+    )
+
+
+def launch_args() -> list[str]:
+    args = list(BASE_ARGS)
+    # Chromium refuses to start its sandbox as root; only then do we turn it off.
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")
+    return args
+
+
+def executable_version(executable: Path, timeout: float = 15) -> str | None:
+    """`chromium --version`, or None when the file does not answer like a browser."""
+    try:
+        done = subprocess.run(
+            [str(executable), "--version"],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = done.stdout.decode("utf-8", "replace").strip()
+    if done.returncode != 0 or not text:
+        return None
+    return text.splitlines()[0]
+
+
+def file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def os_description() -> str:
+    return f"{platform.system()} {platform.release()} ({platform.machine()})"
+
+
+def local_timezone() -> str:
+    """IANA name of the machine's zone, for the browser context and the record."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if name and "/" in name:
+        return name
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    return "UTC"
+
+
+@dataclass
+class BrowserSettings:
+    """How to get a browser: launch a local executable or connect to a remote one."""
+
+    executable: str | None = None
+    headless: bool = True
+    endpoint: str | None = None
+    cdp_endpoint: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    viewport_width: int = 1280
+    viewport_height: int = 900
+    locale: str = "zh-CN"
+    timezone: str = field(default_factory=local_timezone)
+
+
+async def open_browser(playwright, settings: BrowserSettings):
+    """Launch or connect; returns (browser, found executable or None, launch args)."""
+    if settings.endpoint:
+        browser = await playwright.chromium.connect(
+            settings.endpoint, headers=settings.headers or None, timeout=30_000
+        )
+        return browser, None, []
+    if settings.cdp_endpoint:
+        browser = await playwright.chromium.connect_over_cdp(
+            settings.cdp_endpoint, headers=settings.headers or None, timeout=30_000
+        )
+        return browser, None, []
+    found = find_browser(settings.executable)
+    args = launch_args()
+    browser = await playwright.chromium.launch(
+        executable_path=str(found.executable), headless=settings.headless, args=args
+    )
+    return browser, found, args

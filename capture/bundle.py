@@ -1,0 +1,171 @@
+"""BundleWriter: every byte of a bundle goes through here.
+
+Each file is hashed as it is written, written under a temporary name, fsynced and
+renamed, so a crash leaves either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .bundlepath import bundle_path
+from .errors import UsageError
+from .manifest import Artifact, Manifest, utc_now
+
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+REPORT_FILES = ("report.html", "report.pdf")
+# Files outside the manifest that SHA256SUMS covers (besides manifest.json itself).
+TSR_PREFIX = "manifest.json"
+TSR_SUFFIX = ".tsr"
+
+
+def is_outside_manifest_file(name: str) -> bool:
+    """Bundle files the manifest cannot list (they are made over it or after it)."""
+    if name in (MANIFEST, SUMS) or name in REPORT_FILES:
+        return True
+    return is_token_name(name)
+
+
+def is_token_name(name: str) -> bool:
+    """manifest.json.tsr, manifest.json.2.tsr, manifest.json.3.tsr ..."""
+    if not (name.startswith(TSR_PREFIX + ".") and name.endswith(TSR_SUFFIX)):
+        return False
+    middle = name[len(TSR_PREFIX) : -len(TSR_SUFFIX)]
+    return middle == "" or (middle.startswith(".") and middle[1:].isdigit() and middle[1] != "0")
+
+
+def token_name(number: int) -> str:
+    return "manifest.json.tsr" if number == 1 else f"manifest.json.{number}.tsr"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform.
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class _HashingFile:
+    def __init__(self, handle):
+        self._handle = handle
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self._handle.write(data)
+
+
+class BundleWriter:
+    """Writes files into one bundle directory and remembers their hashes."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._hashes: dict[str, str] = {}
+
+    @classmethod
+    def create(cls, root: Path) -> "BundleWriter":
+        """A new bundle; refuses a directory that already holds anything."""
+        root = Path(root)
+        if root.exists():
+            if not root.is_dir():
+                raise UsageError(f"{root} exists and is not a directory; choose another -o")
+            if any(root.iterdir()):
+                raise UsageError(
+                    f"{root} is not empty; earlier evidence is never overwritten "
+                    "(choose a new -o, or --resume an unfinished bundle)"
+                )
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {root}: {exc.strerror}") from None
+        return cls(root)
+
+    def _target(self, rel: str) -> Path:
+        return self.root.joinpath(*bundle_path(rel).parts)
+
+    @contextmanager
+    def open(self, rel: str) -> Iterator[_HashingFile]:
+        """Stream a file into the bundle; the hash is known when the block ends."""
+        target = self._target(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as handle:
+                hashing = _HashingFile(handle)
+                yield hashing
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+        self._hashes[rel] = hashing.sha256.hexdigest()
+
+    def write_file(self, rel: str, data: bytes) -> str:
+        """Write a file that the manifest does not list (report, token); returns its SHA-256."""
+        with self.open(rel) as out:
+            out.write(data)
+        return self._hashes[rel]
+
+    def write_artifact(self, rel: str, data: bytes, role: str, media_type: str, **extra) -> Artifact:
+        with self.open(rel) as out:
+            out.write(data)
+        return Artifact(
+            path=rel,
+            role=role,
+            media_type=media_type,
+            bytes=out.size,
+            sha256=out.sha256.hexdigest(),
+            created_at=utc_now(),
+            **extra,
+        )
+
+    def write_manifest(self, manifest: Manifest) -> str:
+        """Atomically (re)write manifest.json; returns the bundle fingerprint."""
+        return self.write_file(MANIFEST, manifest.to_json_bytes())
+
+    def _hash_of(self, rel: str) -> str:
+        known = self._hashes.get(rel)
+        if known is None:
+            digest = hashlib.sha256()
+            with open(self._target(rel), "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            known = self._hashes[rel] = digest.hexdigest()
+        return known
+
+    def forget(self, rel: str) -> None:
+        """Drop a remembered hash (the file is about to be replaced by someone else)."""
+        self._hashes.pop(rel, None)
+
+    def write_sums(self, manifest: Manifest) -> None:
+        """SHA256SUMS in coreutils format over every file except itself."""
+        entries: dict[str, str] = {}
+        for artifact in manifest.all_artifacts():
+            entries[artifact.path] = artifact.sha256
+        entries[MANIFEST] = self._hash_of(MANIFEST)
+        for child in sorted(self.root.iterdir()):
+            if child.name != MANIFEST and child.name != SUMS and is_outside_manifest_file(child.name):
+                if child.is_file() and not child.is_symlink():
+                    entries[child.name] = self._hash_of(child.name)
+        lines = [f"{digest}  {path}\n" for path, digest in sorted(entries.items())]
+        self.write_file(SUMS, "".join(lines).encode("utf-8"))

@@ -1,0 +1,194 @@
+"""Click commands only: parse options, call the library, print, map to exit codes.
+
+Nothing heavy is imported at module level so `evidence --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import EvidenceError, UsageError
+
+
+def _fail(exc: Exception) -> None:
+    click.echo(f"evidence: {exc}", err=True)
+    sys.exit(getattr(exc, "exit_code", 1))
+
+
+class Group(click.Group):
+    """Turns our two exceptions into one line and an exit code, everywhere."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (UsageError, EvidenceError) as exc:
+            _fail(exc)
+
+
+# --- shared option groups ------------------------------------------------------------
+
+
+def browser_options(fn):
+    fn = click.option(
+        "--browser-executable",
+        metavar="PATH",
+        help="Chromium/Chrome/Edge to launch (else $EVIDENCE_BROWSER, Playwright's, installed).",
+    )(fn)
+    fn = click.option(
+        "--browser-endpoint",
+        metavar="WS_URL",
+        envvar="EVIDENCE_BROWSER_ENDPOINT",
+        help="Connect to a remote Playwright server instead of launching.",
+    )(fn)
+    fn = click.option(
+        "--cdp-endpoint",
+        metavar="URL",
+        envvar="EVIDENCE_CDP_ENDPOINT",
+        help="Connect to a Chromium DevTools endpoint (http:// or ws://).",
+    )(fn)
+    fn = click.option(
+        "--browser-header",
+        "browser_headers",
+        multiple=True,
+        metavar="'NAME: VALUE'",
+        help="Header for an authenticated endpoint (never written into the bundle).",
+    )(fn)
+    return fn
+
+
+def _browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers, headed=False):
+    from .browser import BrowserSettings
+
+    headers = {}
+    for raw in browser_headers:
+        name, sep, value = raw.partition(":")
+        if not sep or not name.strip():
+            raise UsageError(f"--browser-header must look like 'Name: value', got {raw!r}")
+        headers[name.strip()] = value.strip()
+    return BrowserSettings(
+        executable=browser_executable,
+        endpoint=browser_endpoint,
+        cdp_endpoint=cdp_endpoint,
+        headers=headers,
+        headless=not headed,
+    )
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="evidence")
+def main():
+    """Capture web pages as evidence: hashed, timestamped, verifiable bundles.
+
+    Typical use: evidence capture --order URL --chat URL -o my-complaint
+    """
+
+
+# --- capture ---------------------------------------------------------------------------
+
+
+@main.command("capture")
+@click.argument("urls", nargs=-1)
+@click.option("--order", "orders", multiple=True, metavar="URL", help="Order page (repeatable).")
+@click.option("--product", "products", multiple=True, metavar="URL", help="Product page.")
+@click.option("--chat", "chats", multiple=True, metavar="URL", help="Customer-service chat.")
+@click.option("--page", "pages", multiple=True, metavar="URL", help="Any other page.")
+@click.option("--plan", "plan_path", type=click.Path(path_type=Path), help="plan.toml with targets.")
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), help="New bundle dir.")
+@click.option("--storage-state", type=click.Path(path_type=Path), help="Playwright storage state.")
+@click.option("--profile", help="Login profile saved by `evidence login`.")
+@click.option("--tsa", "tsa_urls", multiple=True, metavar="URL", help="RFC 3161 authority.")
+@click.option("--case-title")
+@click.option("--platform")
+@click.option("--order-id")
+@click.option("--note")
+@click.option("--timeout", type=click.FloatRange(0.5, 3600), help="Seconds per target.")
+@click.option("--chat-selector", metavar="CSS", help="The conversation box (else detected).")
+@click.option("--max-chat-scrolls", type=click.IntRange(1, 100_000), help="Bound on history loads.")
+@click.option("--jobs", type=click.IntRange(1, 32), help="Targets captured at once.")
+@click.option("--no-trace", is_flag=True, help="Skip the Playwright trace (faster).")
+@click.option("--headed", is_flag=True, help="Show the browser window.")
+@click.option("--resume", is_flag=True, help="Continue an unfinished bundle in -o.")
+@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@browser_options
+def capture_cmd(urls, orders, products, chats, pages, plan_path, out_dir, as_json, **options):
+    """Capture pages into a new evidence bundle. Bare URLs are `page` targets.
+
+    Targets are captured in the order given on the command line.
+    """
+    from .output import print_run
+    from .session import options_from_cli, run
+
+    run_options = options_from_cli(
+        sys.argv[1:], urls, orders, products, chats, pages, plan_path, out_dir, options
+    )
+    if not as_json:
+        run_options.progress = lambda line: click.echo(line, err=False)
+    result = run(run_options)
+    print_run(result, as_json)
+    sys.exit(result.exit_code)
+
+
+# --- verify ----------------------------------------------------------------------------
+
+
+@main.command("verify")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--tsa-ca", "tsa_cas", multiple=True, type=click.Path(path_type=Path),
+              help="CA certificate to check timestamp tokens' signature chain (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the verification report as JSON.")
+def verify_cmd(bundle, tsa_cas, as_json):
+    """Check a bundle directory or .zip: INTACT, ALTERED or INVALID."""
+    from .output import print_verification
+    from .verify import verify
+
+    report = verify(bundle, tsa_cas=list(tsa_cas))
+    print_verification(report, as_json)
+    sys.exit(report.exit_code)
+
+
+# --- schema ----------------------------------------------------------------------------
+
+
+@main.command("schema")
+@click.option("--report", "which", flag_value="report", help="The verification report schema.")
+def schema_cmd(which):
+    """Print the manifest JSON Schema."""
+    import json
+
+    from .schemas import manifest_schema, report_schema
+
+    schema = report_schema() if which == "report" else manifest_schema()
+    click.echo(json.dumps(schema, indent=2, ensure_ascii=False))
+
+
+# --- doctor ----------------------------------------------------------------------------
+
+
+@main.command("doctor")
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("."),
+              show_default=True, help="Where bundles will be written.")
+@click.option("--clean-check", "clean_urls", multiple=True, metavar="URL",
+              help="Run the clean-environment checks for these URLs.")
+@browser_options
+def doctor_cmd(out_dir, clean_urls, browser_executable, browser_endpoint, cdp_endpoint, browser_headers):
+    """Check browser, CJK fonts, openssl and output directory; say how to fix each."""
+    from .doctor import run_doctor
+    from .output import print_checks
+
+    settings = _browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers)
+    checks = run_doctor(settings, out_dir)
+    print_checks(checks)
+    sys.exit(0 if all(c.ok for c in checks) else 1)
+
+
+def _cli_entry():
+    main()
+
+
+if __name__ == "__main__":
+    main()

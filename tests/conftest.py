@@ -1,0 +1,28 @@
+"""Shared fixtures: the discovered Chromium, and a local site server."""
+
+from __future__ import annotations
+
+import pytest
+
+from capture.browser import find_browser, launch_args
+
+from .servers import serve
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    return str(find_browser().executable)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, chromium_path):
+    # pytest-playwright launches Playwright's own Chromium by default, which cannot be
+    # downloaded here: point it at the browser the tool itself discovers.
+    return {**browser_type_launch_args, "executable_path": chromium_path, "args": launch_args()}
+
+
+@pytest.fixture(scope="session")
+def site():
+    """Base URL of tests/sites served on 127.0.0.1."""
+    with serve() as url:
+        yield url
