@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -55,13 +56,25 @@ def _is_executable(path: Path) -> bool:
 
 def playwright_browsers_dir() -> Path:
     configured = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
-    if configured and configured != "0":
+    if configured == "0":
+        # Playwright's "inside the package" mode; find_spec locates it without importing.
+        import importlib.util
+
+        spec = importlib.util.find_spec("playwright")
+        if spec and spec.origin:
+            return Path(spec.origin).parent / "driver" / "package" / ".local-browsers"
+    elif configured:
         return Path(configured)
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / "ms-playwright"
     if sys.platform == "win32":
         return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "ms-playwright"
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ms-playwright"
+
+
+def _build_number(relative: Path) -> int:
+    digits = relative.parts[0].rpartition("-")[2]
+    return int(digits) if digits.isdigit() else -1
 
 
 def _playwright_chromium() -> Path | None:
@@ -75,8 +88,10 @@ def _playwright_chromium() -> Path | None:
         "chromium-*/chrome-win*/chrome.exe",
     ]
     for pattern in patterns:
-        # Newest build first: directory names end in the build number.
-        for candidate in sorted(root.glob(pattern), reverse=True):
+        # Newest build first: directory names end in the build number (numerically:
+        # chromium-1200 is newer than chromium-999).
+        builds = sorted(root.glob(pattern), key=lambda c: _build_number(c.relative_to(root)))
+        for candidate in reversed(builds):
             if _is_executable(candidate):
                 return candidate
     return None
@@ -143,7 +158,8 @@ def executable_version(executable: Path, timeout: float = 15) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     text = done.stdout.decode("utf-8", "replace").strip()
-    if done.returncode != 0 or not text:
+    # GNU `true --version` answers too; a browser's version has at least three parts.
+    if done.returncode != 0 or not re.search(r"\b\d+\.\d+\.\d+", text):
         return None
     return text.splitlines()[0]
 

@@ -151,6 +151,72 @@ def verify_cmd(bundle, tsa_cas, as_json):
     sys.exit(report.exit_code)
 
 
+# --- report, pack ----------------------------------------------------------------------
+
+
+@main.command("report")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True,
+              help="Label language: Chinese, English, or both side by side.")
+@click.option("--browser-executable", metavar="PATH", help="Chromium/Chrome/Edge to print the PDF.")
+def report_cmd(bundle, lang, browser_executable):
+    """(Re)write report.html and report.pdf from the manifest, then SHA256SUMS.
+
+    A bundle that does not verify is refused: a new report would hide the change.
+    """
+    from .report import regenerate
+
+    fingerprint = regenerate(bundle, lang=lang, browser_executable=browser_executable)
+    click.echo(f"wrote {bundle / 'report.html'} and {bundle / 'report.pdf'}; fingerprint {fingerprint}")
+
+
+@main.command("pack")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), metavar="FILE.zip",
+              help="Zip to write (default: BUNDLE.zip next to the bundle; never overwritten).")
+@click.option("--split-mb", type=click.FloatRange(min=0.01), metavar="N",
+              help="Also write the screenshots as numbered PNGs of at most N MB into BUNDLE-upload/.")
+def pack_cmd(bundle, out, split_mb):
+    """Zip a verified bundle for upload; `evidence verify FILE.zip` checks it in place."""
+    from .pack import pack_for_upload
+
+    zip_path, upload, fingerprint = pack_for_upload(bundle, out, split_mb)
+    click.echo(f"wrote {zip_path} ({zip_path.stat().st_size:,} bytes); fingerprint {fingerprint}")
+    if upload is not None:
+        count = sum(1 for p in upload.iterdir() if p.name != "index.txt")
+        click.echo(f"wrote {count} image files of at most {split_mb:g} MB to {upload} (see index.txt)")
+
+
+# --- stamp -----------------------------------------------------------------------------
+
+
+@main.command("stamp")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--tsa", "tsa_urls", multiple=True, required=True, metavar="URL",
+              help="RFC 3161 authority (repeatable: one token from each).")
+@click.option("--timeout", type=click.FloatRange(1, 300), default=20, show_default=True,
+              help="Seconds to wait for each authority.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def stamp_cmd(bundle, tsa_urls, timeout, as_json):
+    """Add trusted timestamps (RFC 3161) over manifest.json to an existing bundle."""
+    from .bundle import BundleWriter
+    from .timestamp import check_tsa_url, read_bundle_manifest, stamp_bundle
+
+    urls = [check_tsa_url(url) for url in tsa_urls]
+    manifest = read_bundle_manifest(bundle)
+    result = stamp_bundle(bundle, urls, timeout=timeout)
+    if result.tokens:
+        # TODO(lead): regenerate report.html / report.pdf here (they list the tokens),
+        # before SHA256SUMS, which must cover the new report.
+        BundleWriter(bundle).write_sums(manifest)
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        for line in result.summary_lines():
+            click.echo(line)
+    sys.exit(result.exit_code)
+
+
 # --- schema ----------------------------------------------------------------------------
 
 
@@ -172,22 +238,65 @@ def schema_cmd(which):
 @main.command("doctor")
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("."),
               show_default=True, help="Where bundles will be written.")
-@click.option("--clean-check", "clean_urls", multiple=True, metavar="URL",
-              help="Run the clean-environment checks for these URLs.")
+@click.option("--clean-check", is_flag=True,
+              help="Also run the clean-environment checks (hosts, proxy, DNS, clock) for URLs.")
+@click.argument("clean_urls", nargs=-1, metavar="[URL ...]")
 @browser_options
-def doctor_cmd(out_dir, clean_urls, browser_executable, browser_endpoint, cdp_endpoint, browser_headers):
-    """Check browser, CJK fonts, openssl and output directory; say how to fix each."""
+def doctor_cmd(out_dir, clean_check, clean_urls, browser_executable, browser_endpoint,
+               cdp_endpoint, browser_headers):
+    """Check browser, CJK fonts, openssl and output directory; say how to fix each.
+
+    evidence doctor --clean-check https://shop.example/order/1 checks this machine
+    the way a capture would record it, without capturing.
+    """
     from .doctor import run_doctor
     from .output import print_checks
 
+    if clean_urls and not clean_check:
+        raise UsageError("URLs are only taken with --clean-check: evidence doctor --clean-check URL ...")
     settings = _browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers)
-    checks = run_doctor(settings, out_dir)
+    checks = run_doctor(settings, out_dir, clean_urls=list(clean_urls) if clean_check else None)
     print_checks(checks)
     sys.exit(0 if all(c.ok for c in checks) else 1)
 
 
-def _cli_entry():
-    main()
+# --- login -----------------------------------------------------------------------------
+
+
+@main.command("login")
+@click.argument("url", required=False)
+@click.option("--profile", metavar="NAME", help="Save the session under this name.")
+@click.option("--list", "list_", is_flag=True, help="List saved profiles.")
+@click.option("--delete", metavar="NAME", help="Delete a saved profile.")
+@browser_options
+def login_cmd(url, profile, list_, delete, browser_executable, browser_endpoint, cdp_endpoint,
+              browser_headers):
+    """Log in by hand in a visible browser; the session is saved privately as a profile.
+
+    Press Enter here (or close the browser window) when you are logged in.
+    """
+    from .login import delete_profile, list_profiles, login
+
+    if list_:
+        profiles = list_profiles()
+        if not profiles:
+            click.echo("no saved login profiles")
+        for info in profiles:
+            saved = info.saved_at.strftime("%Y-%m-%d %H:%M UTC")
+            click.echo(f"{info.name:<20} saved {saved}  {', '.join(info.sites) or '(no sites)'}")
+        return
+    if delete:
+        click.echo(f"deleted {delete_profile(delete)}")
+        return
+    if not url or not profile:
+        raise UsageError("give a URL and --profile NAME (or --list, or --delete NAME)")
+    settings = _browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers,
+                                 headed=True)
+    click.echo(f"A browser window opens at {url}. Log in there, then press Enter here "
+               "(or close the window).")
+    path = login(url, profile, settings)
+    click.echo(f"saved login profile {profile!r} ({path}); use it with: "
+               f"evidence capture --profile {profile} ...")
 
 
 if __name__ == "__main__":

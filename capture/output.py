@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
-from .manifest import VerificationReport
+if TYPE_CHECKING:
+    # Not imported at run time: `verify` starts hashing before pydantic loads (see verify.py).
+    from .manifest import VerificationReport
 
 
 def print_verification(report: VerificationReport, as_json: bool) -> None:
@@ -27,7 +30,10 @@ def print_verification(report: VerificationReport, as_json: bool) -> None:
         click.echo(f"captured: {report.started_at} .. {report.finished_at or '(unfinished)'}")
     verdict = report.verdict
     if verdict == "INTACT":
-        extra = "" if report.complete else " (run was interrupted: the bundle holds fewer captures than planned)"
+        extra = "" if report.complete else (
+            f"; the run was interrupted, so the bundle holds only the {report.captures} "
+            "capture(s) finished before it stopped"
+        )
         click.echo(f"INTACT: {report.files_checked} files match the manifest{extra}")
     elif verdict == "ALTERED":
         click.echo("ALTERED: the bundle was changed after capture (see the lines above)")
@@ -37,9 +43,10 @@ def print_verification(report: VerificationReport, as_json: bool) -> None:
 
 def print_checks(checks) -> None:
     for check in checks:
-        mark = "OK     " if check.ok else "PROBLEM"
+        warning = check.ok and getattr(check, "warning", False)
+        mark = "PROBLEM" if not check.ok else "WARNING" if warning else "OK     "
         click.echo(f"{mark} {check.name}: {check.detail}")
-        if not check.ok and check.fix:
+        if (warning or not check.ok) and check.fix:
             click.echo(f"        fix: {check.fix}")
 
 

@@ -1,0 +1,347 @@
+"""One page: load, settle, act, then screenshot (whole or tiled), DOM, MHTML, text,
+and where it came from. Each step records itself and may fail without ending the
+capture (a half-captured page is still evidence)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from .manifest import Response, Tls
+from .plan import Target
+from .record import Recorder
+
+# GPU-backed Chromium repeats content beyond its 16 384 px texture limit; the software
+# rasteriser of headless Chromium 156 paints 1280 px wide pages whole only up to about
+# 86 600 px and leaves the rest white. Above the lower bound we tile, always.
+SINGLE_SHOT_MAX = 16_384
+TILE_HEIGHT = 8_192
+SETTLE_QUIET = 0.5  # seconds without network traffic that count as "settled"
+SETTLE_CAP = 3.0  # never wait longer than this for quiet: chats long-poll forever
+LAZY_SCROLL_MAX_STEPS = 200
+
+LOGIN_HINTS = ("login", "signin", "sign-in", "passport", "auth")
+
+
+@dataclass
+class PageOptions:
+    timeout: float
+    max_chat_scrolls: int
+    chat_selector: str | None = None
+    profile: str | None = None  # name of the login profile, for expiry warnings
+    login_used: bool = False
+
+
+class NetworkWatch:
+    """Counts open requests so we can wait for a quiet network, boundedly."""
+
+    def __init__(self, page):
+        self.open = 0
+        self.last_change = asyncio.get_running_loop().time()
+        page.on("request", self._start)
+        page.on("requestfinished", self._end)
+        page.on("requestfailed", self._end)
+
+    def _touch(self):
+        self.last_change = asyncio.get_running_loop().time()
+
+    def _start(self, _request):
+        self.open += 1
+        self._touch()
+
+    def _end(self, _request):
+        self.open = max(0, self.open - 1)
+        self._touch()
+
+    async def settle(self, rec: Recorder, deadline: float, cap: float = SETTLE_CAP) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        stop = min(deadline, start + cap)
+        while loop.time() < stop:
+            if self.open == 0 and loop.time() - self.last_change >= SETTLE_QUIET:
+                rec.action("settle", f"network quiet for {SETTLE_QUIET} s after {loop.time() - start:.1f} s")
+                return
+            await asyncio.sleep(0.05)
+        rec.action(
+            "settle",
+            f"network still busy after {loop.time() - start:.1f} s ({self.open} requests open, "
+            "e.g. long-polling); continued without waiting further",
+            outcome="ok",
+        )
+
+
+def _remaining_ms(deadline: float, share: float = 1.0, floor: float = 0.5) -> float:
+    left = deadline - asyncio.get_running_loop().time()
+    return max(floor, left * share) * 1000
+
+
+async def _provenance(response, rec: Recorder) -> Response:
+    result = Response(status=response.status, status_text=response.status_text or None)
+    try:
+        addr = await response.server_addr()
+        if addr:
+            result.server_ip = addr.get("ipAddress")
+            result.server_port = addr.get("port")
+    except Exception as exc:  # provenance is best effort; the page is still evidence
+        rec.warn(f"server address not available: {exc}")
+    try:
+        headers = await response.all_headers()
+        result.server_date = headers.get("date")
+    except Exception:
+        result.server_date = response.headers.get("date")
+    try:
+        details = await response.security_details()
+    except Exception:
+        details = None
+    if details:
+        def when(value):
+            return datetime.fromtimestamp(value, timezone.utc) if value else None
+
+        result.tls = Tls(
+            protocol=details.get("protocol"),
+            subject=details.get("subjectName"),
+            issuer=details.get("issuer"),
+            valid_from=when(details.get("validFrom")),
+            valid_to=when(details.get("validTo")),
+        )
+    return result
+
+
+async def _record_redirects(response, rec: Recorder) -> None:
+    hops = []
+    request = response.request.redirected_from
+    while request is not None and len(hops) < 50:
+        hops.append(request)
+        request = request.redirected_from
+    for request in reversed(hops):
+        earlier = await request.response()
+        status = earlier.status if earlier else "?"
+        target = request.redirected_to.url if request.redirected_to else "?"
+        rec.action("redirect", f"{status} {request.url} -> {target}")
+
+
+async def load(page, target: Target, rec: Recorder, watch: NetworkWatch, deadline: float):
+    """Navigate; returns the main response or None. Raises only when nothing loaded."""
+    rec.action("load", f"goto {target.url}")
+    response = await page.goto(target.url, wait_until="commit", timeout=_remaining_ms(deadline, 0.8))
+    try:
+        await page.wait_for_load_state("load", timeout=_remaining_ms(deadline, 0.5))
+        rec.action("wait", "load event fired")
+    except Exception:
+        rec.action("wait", "load event did not fire in time; captured as it is", outcome="warning")
+        rec.warn("the page did not finish loading within its time limit; captured as it was")
+    await watch.settle(rec, deadline)
+    return response
+
+
+async def perform_actions(page, target: Target, rec: Recorder, watch: NetworkWatch, deadline: float):
+    if target.wait_for:
+        try:
+            await page.wait_for_selector(target.wait_for, timeout=_remaining_ms(deadline, 0.3))
+            rec.action("wait_for", "element appeared", selector=target.wait_for)
+        except Exception:
+            rec.action("wait_for", "element did not appear", selector=target.wait_for, outcome="warning")
+            rec.warn(f"wait_for: nothing matched {target.wait_for!r} in time")
+    for selector in target.click:
+        locator = page.locator(selector)
+        try:
+            count = await locator.count()
+        except Exception as exc:
+            count, error = 0, str(exc).splitlines()[0]
+        else:
+            error = ""
+        if count == 0:
+            rec.action("click", error or "nothing matched", selector=selector, outcome="warning")
+            rec.warn(f"click: nothing matched {selector!r}" + (f" ({error})" if error else ""))
+            continue
+        try:
+            await locator.first.click(timeout=_remaining_ms(deadline, 0.2))
+            rec.action("click", f"clicked the first of {count} match(es)", selector=selector)
+        except Exception as exc:
+            rec.action("click", str(exc).splitlines()[0], selector=selector, outcome="warning")
+            rec.warn(f"click on {selector!r} failed")
+            continue
+        await watch.settle(rec, deadline, cap=1.5)
+    if target.javascript:
+        rec.capture.modified_by_script = True
+        try:
+            await page.evaluate(target.javascript)
+            rec.action("javascript", target.javascript[:500])
+        except Exception as exc:
+            rec.action("javascript", str(exc).splitlines()[0], outcome="warning")
+            rec.warn("the plan's javascript failed")
+
+
+async def scroll_for_lazy_content(page, rec: Recorder, deadline: float) -> None:
+    """Scroll through the page once so lazy images load, then back to the top."""
+    steps = await page.evaluate(
+        """async (maxSteps) => {
+            const step = Math.max(200, window.innerHeight);
+            let y = 0, n = 0;
+            while (n < maxSteps && y < document.documentElement.scrollHeight) {
+                window.scrollTo(0, y); n++; y += step;
+                await new Promise(r => requestAnimationFrame(() => setTimeout(r, 16)));
+            }
+            window.scrollTo(0, 0);
+            return n;
+        }""",
+        LAZY_SCROLL_MAX_STEPS,
+    )
+    try:
+        await page.wait_for_function(
+            "Array.from(document.images).every(i => i.complete)",
+            timeout=min(2000, _remaining_ms(deadline, 0.2)),
+        )
+        images = "images loaded"
+    except Exception:
+        images = "some images still loading"
+    rec.action("scroll", f"scrolled the page in {steps} steps for lazy content, back to top; {images}")
+
+
+async def mask_locators(page, selectors: list[str], rec: Recorder):
+    """Locators to black out in every image; what was masked goes on the record."""
+    locators = []
+    for selector in selectors:
+        locator = page.locator(selector)
+        try:
+            boxes = [await locator.nth(i).bounding_box() for i in range(min(await locator.count(), 50))]
+        except Exception as exc:
+            rec.action("mask", str(exc).splitlines()[0], selector=selector, outcome="warning")
+            rec.warn(f"mask: invalid selector {selector!r}")
+            continue
+        boxes = [b for b in boxes if b]
+        if not boxes:
+            rec.action("mask", "nothing matched", selector=selector, outcome="warning")
+            rec.warn(f"mask: nothing matched {selector!r}")
+            continue
+        regions = "; ".join(
+            f"x={b['x']:.0f} y={b['y']:.0f} w={b['width']:.0f} h={b['height']:.0f}" for b in boxes
+        )
+        rec.action("mask", f"blacked out {len(boxes)} region(s): {regions}", selector=selector)
+        locators.append(locator)
+    return locators
+
+
+async def screenshot(page, rec: Recorder, full_page: bool, masks) -> None:
+    height = await page.evaluate(
+        "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
+    )
+    width = await page.evaluate("document.documentElement.clientWidth || window.innerWidth")
+    rec.capture.page_height = height
+    options = {"mask": masks, "mask_color": "#000000", "animations": "disabled", "timeout": 120_000}
+    if not full_page or height <= SINGLE_SHOT_MAX:
+        data = await page.screenshot(full_page=full_page, **options)
+        rec.write("screenshot.png", data, "screenshot", "image/png")
+        rec.action("screenshot", f"{'full page' if full_page else 'first screen'}, {height} px tall")
+        return
+    count = 0
+    for number, top in enumerate(range(0, height, TILE_HEIGHT), 1):
+        tile = min(TILE_HEIGHT, height - top)
+        clip = {"x": 0, "y": top, "width": width, "height": tile}
+        data = await page.screenshot(clip=clip, full_page=True, **options)
+        rec.write(f"screenshot-{number:03d}.png", data, "screenshot_tile", "image/png",
+                  offset_y=top, height=tile)
+        count = number
+    rec.action("screenshot", f"page is {height} px tall (over {SINGLE_SHOT_MAX}): {count} tiles of up to {TILE_HEIGHT} px")
+
+
+async def snapshots(page, context, rec: Recorder) -> None:
+    """DOM, MHTML and visible text of the page as it is now (after our actions)."""
+    try:
+        rec.write("page.html", (await page.content()).encode("utf-8"), "dom", "text/html; charset=utf-8")
+    except Exception as exc:
+        rec.warn(f"DOM snapshot failed: {str(exc).splitlines()[0]}")
+    try:
+        cdp = await context.new_cdp_session(page)
+        try:
+            snap = await cdp.send("Page.captureSnapshot", {"format": "mhtml"})
+        finally:
+            await cdp.detach()
+        rec.write("page.mhtml", snap["data"].encode("utf-8"), "mhtml", "multipart/related")
+    except Exception as exc:
+        rec.warn(f"MHTML archive failed: {str(exc).splitlines()[0]}")
+    try:
+        text = await page.evaluate("document.body ? document.body.innerText : ''")
+        rec.write("text.txt", text.encode("utf-8"), "text", "text/plain; charset=utf-8")
+    except Exception as exc:
+        rec.warn(f"text extraction failed: {str(exc).splitlines()[0]}")
+
+
+def _looks_like_login(url: str, status: int | None) -> bool:
+    if status in (401, 403):
+        return True
+    path = url.split("?", 1)[0].lower()
+    return any(hint in path.rsplit("/", 2)[-1] or f"/{hint}" in path for hint in LOGIN_HINTS)
+
+
+async def capture_target(context, target: Target, rec: Recorder, options: PageOptions) -> None:
+    """Everything for one target; raises only for a dead browser (the session relaunches)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + (target.timeout or options.timeout)
+    page = await context.new_page()
+    crashed = []
+    page.on("crash", lambda _page: crashed.append(True))
+    watch = NetworkWatch(page)
+    capture = rec.capture
+    try:
+        try:
+            response = await load(page, target, rec, watch, deadline)
+        except Exception as exc:
+            message = str(exc).splitlines()[0]
+            capture.error = f"could not load the page: {message}"
+            rec.action("load", message, outcome="failed")
+            if "Target page, context or browser has been closed" in message or crashed:
+                raise
+            # Chromium shows its own error page; a picture of it is part of the record.
+            await _error_page_picture(page, rec)
+            return
+        capture.final_url = page.url
+        if response is not None:
+            await _record_redirects(response, rec)
+            capture.response = await _provenance(response, rec)
+            if response.status >= 400:
+                rec.warn(f"the server answered HTTP {response.status} {response.status_text}".rstrip())
+        try:
+            capture.title = await page.title()
+        except Exception:
+            pass
+        if options.login_used and _looks_like_login(page.url, response.status if response else None):
+            name = options.profile or "the storage state"
+            rec.warn(
+                f"this looks like a login page: the login session ({name}) may have expired; "
+                f"refresh it with: evidence login {target.url} --profile {options.profile or 'NAME'}"
+            )
+        await perform_actions(page, target, rec, watch, deadline)
+        if target.full_page:
+            await scroll_for_lazy_content(page, rec, deadline)
+        masks = await mask_locators(page, target.mask, rec)
+        if target.kind == "chat":
+            from .chat import capture_chat
+
+            await capture_chat(
+                page,
+                rec,
+                selector=target.chat_selector or options.chat_selector,
+                max_scrolls=target.max_chat_scrolls or options.max_chat_scrolls,
+                deadline=deadline,
+                mask=target.mask,
+            )
+        await screenshot(page, rec, target.full_page, masks)
+        await snapshots(page, context, rec)
+        if crashed:
+            capture.error = capture.error or "the browser tab crashed during capture"
+    finally:
+        try:
+            await page.close()
+        except Exception:
+            pass
+
+
+async def _error_page_picture(page, rec: Recorder) -> None:
+    try:
+        data = await page.screenshot(timeout=10_000)
+        rec.write("screenshot.png", data, "screenshot", "image/png")
+        rec.action("screenshot", "the browser's error page")
+    except Exception:
+        pass
