@@ -15,7 +15,8 @@ from .errors import EvidenceError, UsageError
 
 
 def _fail(exc: Exception) -> None:
-    click.echo(f"evidence: {exc}", err=True)
+    for line in str(exc).splitlines() or ["failed"]:
+        click.echo(f"evidence: {line}", err=True)
     sys.exit(getattr(exc, "exit_code", 1))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from .manifest import Response, Tls
 from .plan import Target
@@ -21,7 +22,7 @@ SETTLE_QUIET = 0.5  # seconds without network traffic that count as "settled"
 SETTLE_CAP = 3.0  # never wait longer than this for quiet: chats long-poll forever
 LAZY_SCROLL_MAX_STEPS = 200
 
-LOGIN_HINTS = ("login", "signin", "sign-in", "passport", "auth")
+LOGIN_HINTS = ("login", "signin", "sign-in", "logon", "passport", "auth", "sso")
 
 
 @dataclass
@@ -269,10 +270,14 @@ async def snapshots(page, context, rec: Recorder) -> None:
 
 
 def _looks_like_login(url: str, status: int | None) -> bool:
-    if status in (401, 403):
+    if status == 401:
         return True
-    path = url.split("?", 1)[0].lower()
-    return any(hint in path.rsplit("/", 2)[-1] or f"/{hint}" in path for hint in LOGIN_HINTS)
+    path = urlsplit(url).path.lower()
+    for segment in path.split("/"):
+        stem = segment.split(".", 1)[0]
+        if stem in LOGIN_HINTS or stem.startswith(("login", "signin")):
+            return True
+    return False
 
 
 async def capture_target(context, target: Target, rec: Recorder, options: PageOptions) -> None:
@@ -306,13 +311,25 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
             capture.title = await page.title()
         except Exception:
             pass
-        if options.login_used and _looks_like_login(page.url, response.status if response else None):
-            name = options.profile or "the storage state"
-            rec.warn(
-                f"this looks like a login page: the login session ({name}) may have expired; "
-                f"refresh it with: evidence login {target.url} --profile {options.profile or 'NAME'}"
-            )
+        status = response.status if response else None
+        if _looks_like_login(page.url, status) and not _looks_like_login(target.url, None):
+            if options.login_used:
+                name = f"profile {options.profile!r}" if options.profile else "the storage state"
+                rec.warn(
+                    f"this looks like a login page, not the page asked for: the login session "
+                    f"({name}) may have expired; refresh it with: evidence login {target.url} "
+                    f"--profile {options.profile or 'NAME'}"
+                )
+            else:
+                rec.warn(
+                    "this looks like a login page, not the page asked for: log in first with "
+                    f"`evidence login {target.url} --profile NAME`, then capture with --profile NAME"
+                )
         await perform_actions(page, target, rec, watch, deadline)
+        try:
+            capture.title = await page.title()  # as captured, after our actions
+        except Exception:
+            pass
         if target.full_page:
             await scroll_for_lazy_content(page, rec, deadline)
         masks = await mask_locators(page, target.mask, rec)

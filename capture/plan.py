@@ -125,9 +125,8 @@ def load_plan(path: Path, base_url: str | None = None) -> Plan:
     try:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        more = len(exc.errors()) - 1
-        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise UsageError(f"{path}: {_describe(first, data)}{tail}") from None
+        # One readable line per problem, each naming the file, the target and the key.
+        lines = [f"{path}: {_describe(error, data)}" for error in exc.errors()[:20]]
+        raise UsageError("\n".join(lines)) from None
     base = base_url or plan.base_url
     return plan.model_copy(update={"target": resolve_targets(plan.target, base, str(path))})
