@@ -261,6 +261,34 @@ def doctor_cmd(out_dir, clean_check, clean_urls, browser_executable, browser_end
     sys.exit(0 if all(c.ok for c in checks) else 1)
 
 
+# --- demo ------------------------------------------------------------------------------
+
+
+@main.command("demo")
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), help="New bundle dir.")
+@click.option("--serve-only", is_flag=True, help="Only run the demo shop and print its URL.")
+@click.option("--ttl", type=click.FloatRange(1, 24 * 3600), default=3600, show_default=True,
+              help="With --serve-only: stop after this many seconds.")
+@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True)
+@click.option("--headed", is_flag=True, help="Show the browser window.")
+@browser_options
+def demo_cmd(out_dir, serve_only, ttl, lang, headed, browser_executable, browser_endpoint,
+             cdp_endpoint, browser_headers):
+    """Run the whole job against the built-in demo shop: capture, report, verify."""
+    from .demo.job import run_demo, serve_only as serve
+
+    if serve_only:
+        serve(ttl, click.echo)
+        return
+    settings = _browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers,
+                                 headed=headed)
+    result = run_demo(out_dir, settings, progress=click.echo, lang=lang)
+    from .output import print_demo
+
+    print_demo(result)
+    sys.exit(result.run.exit_code or result.verification.exit_code)
+
+
 # --- login -----------------------------------------------------------------------------
 
 

@@ -56,3 +56,12 @@ def print_run(result, as_json: bool) -> None:
         return
     for line in result.summary_lines():
         click.echo(line)
+
+
+def print_demo(result) -> None:
+    print_run(result.run, as_json=False)
+    report = result.verification
+    click.echo(f"Verified: {report.verdict} ({report.files_checked} files checked)")
+    pdf = result.run.root / "report.pdf"
+    if pdf.exists():
+        click.echo(f"Open the report: {pdf}")

@@ -315,6 +315,7 @@ class Session:
         self.found = None
         self.launch_args: list[str] = []
         self.generation = 0
+        self.browser_gone: str | None = None
         self.lock = asyncio.Lock()
         self.login, self.secrets = login_record(options)
         self.notes: list[str] = []
@@ -350,15 +351,22 @@ class Session:
         self.generation += 1
 
     async def _relaunch(self, seen_generation: int) -> None:
+        """Start (or reconnect to) a browser once; if that fails too, give up on it."""
         async with self.lock:
-            if self.generation != seen_generation:
-                return  # another worker already relaunched
-            self.say("  the browser stopped; starting a new one and going on")
+            if self.generation != seen_generation or self.browser_gone:
+                return  # another worker already relaunched, or gave up
+            remote = self.options.browser.endpoint or self.options.browser.cdp_endpoint
+            self.say("  the browser stopped; " + ("reconnecting once" if remote else "starting a new one")
+                     + " and going on")
             try:
                 await self.browser.close()
             except Exception:
                 pass
-            await self._launch()
+            try:
+                await self._launch()
+            except Exception as exc:
+                self.browser_gone = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self.say(f"  no browser any more: {self.browser_gone}")
 
     async def _environment(self) -> Environment:
         from importlib.metadata import version as dist_version
@@ -453,10 +461,14 @@ class Session:
                 login_used=self.login is not None,
             )
             try:
+                if self.browser_gone:
+                    raise _NoBrowser(self.browser_gone)
                 await capture_target(self.context, target, rec, options)
             except asyncio.CancelledError:
                 capture.error = INTERRUPTED
                 raise
+            except _NoBrowser as exc:
+                capture.error = f"not captured: the browser could not be reached again ({exc})"
             except Exception as exc:
                 if self.browser is not None and not self.browser.is_connected():
                     capture.error = BROWSER_DIED
@@ -643,6 +655,10 @@ class Session:
             raise EvidenceError("interrupted before anything was captured")
         fingerprint = self._save()
         self.result = RunResult(self.writer.root, self.manifest, fingerprint, interrupted=True, notes=self.notes)
+
+
+class _NoBrowser(Exception):
+    pass
 
 
 def _strip_credentials(url: str) -> str:
