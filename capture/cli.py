@@ -207,9 +207,16 @@ def stamp_cmd(bundle, tsa_urls, timeout, as_json):
     manifest = read_bundle_manifest(bundle)
     result = stamp_bundle(bundle, urls, timeout=timeout)
     if result.tokens:
-        # TODO(lead): regenerate report.html / report.pdf here (they list the tokens),
-        # before SHA256SUMS, which must cover the new report.
         BundleWriter(bundle).write_sums(manifest)
+        # The report lists the tokens: regenerate it (it verifies first, then rewrites
+        # SHA256SUMS over the new report).
+        from .report import regenerate
+
+        try:
+            regenerate(bundle)
+        except Exception as exc:  # the tokens are safe on disk either way
+            result.warnings.append(f"report not regenerated ({str(exc).splitlines()[0]}); "
+                                   f"run: evidence report {bundle}")
     if as_json:
         click.echo(result.model_dump_json(indent=2))
     else:
