@@ -35,40 +35,48 @@ class PageOptions:
 
 
 class NetworkWatch:
-    """Counts open requests so we can wait for a quiet network, boundedly."""
+    """Watches requests so we can wait for a quiet network, boundedly.
+
+    A request open for longer than LONG_LIVED is a long-poll or a stream: it may never
+    end, so it does not keep the page from counting as settled (like networkidle2)."""
+
+    LONG_LIVED = 1.0
 
     def __init__(self, page):
-        self.open = 0
-        self.last_change = asyncio.get_running_loop().time()
+        self.loop = asyncio.get_running_loop()
+        self.open: dict[object, float] = {}
+        self.last_change = self.loop.time()
         page.on("request", self._start)
         page.on("requestfinished", self._end)
         page.on("requestfailed", self._end)
 
-    def _touch(self):
-        self.last_change = asyncio.get_running_loop().time()
+    def _start(self, request):
+        self.open[request] = self.last_change = self.loop.time()
 
-    def _start(self, _request):
-        self.open += 1
-        self._touch()
+    def _end(self, request):
+        self.open.pop(request, None)
+        self.last_change = self.loop.time()
 
-    def _end(self, _request):
-        self.open = max(0, self.open - 1)
-        self._touch()
+    def _quiet(self, now: float) -> tuple[bool, int]:
+        lingering = sum(1 for began in self.open.values() if now - began >= self.LONG_LIVED)
+        return (now - self.last_change >= SETTLE_QUIET and lingering == len(self.open)), lingering
 
     async def settle(self, rec: Recorder, deadline: float, cap: float = SETTLE_CAP) -> None:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
+        start = self.loop.time()
         stop = min(deadline, start + cap)
-        while loop.time() < stop:
-            if self.open == 0 and loop.time() - self.last_change >= SETTLE_QUIET:
-                rec.action("settle", f"network quiet for {SETTLE_QUIET} s after {loop.time() - start:.1f} s")
+        while self.loop.time() < stop:
+            now = self.loop.time()
+            quiet, lingering = self._quiet(now)
+            if quiet:
+                extra = (f"; {lingering} long-lived request(s) still open (e.g. long-polling), "
+                         "not waited for") if lingering else ""
+                rec.action("settle", f"network quiet for {SETTLE_QUIET} s after {now - start:.1f} s{extra}")
                 return
             await asyncio.sleep(0.05)
         rec.action(
             "settle",
-            f"network still busy after {loop.time() - start:.1f} s ({self.open} requests open, "
-            "e.g. long-polling); continued without waiting further",
-            outcome="ok",
+            f"network still busy after {self.loop.time() - start:.1f} s ({len(self.open)} requests "
+            "open); continued without waiting further",
         )
 
 

@@ -115,7 +115,8 @@ def test_never_idle_page_finishes_and_says_what_it_waited_for(basic_bundle):
     page = load_manifest(out).captures[3]
     assert page.error is None
     settle = [a.detail for a in page.actions if a.type == "settle"]
-    assert settle and "still busy" in settle[0]
+    assert settle and "long-lived request(s) still open" in settle[0]
+    assert "polling" in (out / "captures/04-chat/text.txt").read_text("utf-8")
 
 
 def test_fresh_bundle_verifies_and_sha256sum_agrees(basic_bundle):
@@ -292,3 +293,25 @@ def test_help_does_not_import_playwright():
 def test_version_is_printed():
     done = evidence("--version")
     assert done.returncode == 0 and "evidence, version" in done.stdout
+
+
+def _comparable(manifest: Manifest) -> list:
+    """What must not depend on concurrency: everything but times and session files."""
+    rows = []
+    for c in manifest.captures:
+        texts = {a.path: a.sha256 for a in c.artifacts if a.role in ("text", "dom")}
+        rows.append((c.index, c.kind, c.requested_url, c.final_url, c.title, c.response.status,
+                     [a.type for a in c.actions], [(a.path, a.role) for a in c.artifacts],
+                     texts, c.warnings, c.error, c.page_height))
+    return rows
+
+
+def test_concurrent_capture_gives_the_same_manifest_as_one_at_a_time(tmp_path, bad_site):
+    targets = ["--order", f"{bad_site}/long.html", "--product", f"{bad_site}/redirect",
+               "--page", f"{bad_site}/hello.html", "--page", f"{bad_site}/missing"]
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    assert evidence("capture", *targets, "--jobs", "1", "--no-trace", "-o", serial).returncode == 0
+    assert evidence("capture", *targets, "--jobs", "4", "--no-trace", "-o", parallel).returncode == 0
+    one, many = load_manifest(serial), load_manifest(parallel)
+    assert _comparable(one) == _comparable(many)
+    assert [a.path for a in one.artifacts] == [a.path for a in many.artifacts]
