@@ -7,6 +7,7 @@ own Chromium if installed; an installed Chrome, Edge or Chromium.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import re
@@ -15,8 +16,9 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-from .errors import UsageError
+from .errors import EvidenceError, UsageError
 
 ENV_BROWSER = "EVIDENCE_BROWSER"
 
@@ -175,6 +177,41 @@ def file_sha256(path: Path) -> str | None:
     return digest.hexdigest()
 
 
+def real_executable(path: Path) -> Path:
+    """The binary actually running for a launched browser.
+
+    Debian's /usr/bin/chromium is a shell script that starts /usr/lib/chromium/chromium;
+    hashing the script would say nothing about the browser. On Linux the running
+    process tells the truth (/proc/PID/exe of our Chromium descendants); elsewhere the
+    executable itself is the browser.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return path
+    me = os.getpid()
+    parents: dict[int, int] = {}
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    for pid in sorted(parents):
+        walk, depth = pid, 0
+        while walk in parents and walk != me and depth < 20:
+            walk, depth = parents[walk], depth + 1
+        if walk != me or pid == me:
+            continue
+        try:
+            exe = Path(os.readlink(proc / str(pid) / "exe"))
+        except OSError:
+            continue
+        if "chrom" in exe.name.lower() or "msedge" in exe.name.lower():
+            return exe
+    return path
+
+
 def os_description() -> str:
     return f"{platform.system()} {platform.release()} ({platform.machine()})"
 
@@ -208,17 +245,99 @@ class BrowserSettings:
     timezone: str = field(default_factory=local_timezone)
 
 
+# Playwright's `run-server` reads the launch options for the browser it starts from this
+# header (honoured for executablePath and args only when the server runs with --unsafe).
+LAUNCH_OPTIONS_HEADER = "x-playwright-launch-options"
+_CONNECT_TIMEOUT_MS = 30_000
+
+
+def public_endpoint(url: str) -> str:
+    """The endpoint as it may be written down: no user:password@, no query (tokens)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "(unparseable endpoint)"
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def check_endpoint(url: str, option: str, schemes: tuple[str, ...]) -> str:
+    """UsageError unless `url` is an absolute URL with one of `schemes` and a host."""
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port
+    except ValueError:
+        host, parts = None, None
+    if parts is None or parts.scheme.lower() not in schemes or not host:
+        wanted = " or ".join(f"{s}://" for s in schemes)
+        raise UsageError(f"{option} must be a {wanted} URL, got {public_endpoint(url)!r}")
+    return url
+
+
+def remote_launch_options(settings: BrowserSettings) -> dict:
+    """What a Playwright server is asked to launch with: nothing unless the user chose.
+
+    A browser service has its own browser; only an explicit --browser-executable (a path
+    on the server's machine) or --headed is passed on.
+    """
+    options: dict = {}
+    if settings.executable:
+        options["executablePath"] = settings.executable
+        options["args"] = launch_args()
+    if settings.executable or not settings.headless:
+        options["headless"] = settings.headless
+    return options
+
+
+def _connect_headers(settings: BrowserSettings) -> dict[str, str]:
+    headers = dict(settings.headers)
+    options = remote_launch_options(settings)
+    if options and not any(name.lower() == LAUNCH_OPTIONS_HEADER for name in headers):
+        headers[LAUNCH_OPTIONS_HEADER] = json.dumps(options)
+    return headers
+
+
+def _connect_failure(exc: Exception, settings: BrowserSettings, what: str, url: str) -> EvidenceError:
+    """One line naming the endpoint, with no credential, token or header value in it."""
+    text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    text = re.sub(r"^BrowserType\.connect(_over_cdp)?:\s*", "", text)
+    text = text.replace(url, public_endpoint(url))
+    text = re.sub(r"(\w+://)[^/\s@]*@", r"\1", text)  # user:password@ in any URL
+    text = re.sub(r"(\w+://[^\s?]*)\?\S*", r"\1", text)  # ?token=... in any URL
+    for value in settings.headers.values():
+        if len(value) >= 4:
+            text = text.replace(value, "…")
+    return EvidenceError(f"cannot connect to the {what} at {public_endpoint(url)}: {text[:300]}")
+
+
 async def open_browser(playwright, settings: BrowserSettings):
-    """Launch or connect; returns (browser, found executable or None, launch args)."""
+    """Launch or connect; returns (browser, found executable or None, launch args).
+
+    A remote browser gives (browser, None, []): what it runs is reported by the remote
+    side (browser.version, navigator.userAgent), not known here. Failing to connect is
+    an EvidenceError whose message is safe to write into a bundle.
+    """
     if settings.endpoint:
-        browser = await playwright.chromium.connect(
-            settings.endpoint, headers=settings.headers or None, timeout=30_000
-        )
+        try:
+            browser = await playwright.chromium.connect(
+                settings.endpoint, headers=_connect_headers(settings) or None,
+                timeout=_CONNECT_TIMEOUT_MS,
+            )
+        except Exception as exc:
+            raise _connect_failure(exc, settings, "Playwright server", settings.endpoint) from None
         return browser, None, []
     if settings.cdp_endpoint:
-        browser = await playwright.chromium.connect_over_cdp(
-            settings.cdp_endpoint, headers=settings.headers or None, timeout=30_000
-        )
+        try:
+            browser = await playwright.chromium.connect_over_cdp(
+                settings.cdp_endpoint, headers=settings.headers or None,
+                timeout=_CONNECT_TIMEOUT_MS,
+            )
+        except Exception as exc:
+            raise _connect_failure(exc, settings, "DevTools endpoint", settings.cdp_endpoint) from None
         return browser, None, []
     found = find_browser(settings.executable)
     args = launch_args()

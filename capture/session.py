@@ -18,7 +18,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from . import __version__
-from .browser import BrowserSettings, file_sha256, os_description
+from .browser import BrowserSettings, file_sha256, os_description, real_executable
 from .bundle import BundleWriter, MANIFEST
 from .errors import EvidenceError, UsageError
 from .manifest import (
@@ -371,6 +371,9 @@ class Session:
     async def _environment(self) -> Environment:
         from importlib.metadata import version as dist_version
 
+        real = real_executable(self.found.executable) if self.found else None
+        # Hashing a 300 MB browser binary takes a moment: overlap it with the page work.
+        digest = asyncio.create_task(asyncio.to_thread(file_sha256, real)) if real else None
         page = await self.context.new_page()
         try:
             user_agent = await page.evaluate("navigator.userAgent")
@@ -385,7 +388,7 @@ class Session:
             user_agent=user_agent,
             headless=settings.headless,
             executable=executable,
-            executable_sha256=file_sha256(self.found.executable) if self.found else None,
+            executable_sha256=await digest if digest else None,
             launch_args=self.launch_args,
             remote_endpoint=_strip_credentials(endpoint) if endpoint else None,
         )
@@ -397,19 +400,22 @@ class Session:
             viewport=Viewport(width=settings.viewport_width, height=settings.viewport_height),
             locale=settings.locale,
             timezone=settings.timezone,
-            checks=self._clean_checks(browser),
+            checks=self._clean_checks(browser, real),
         )
 
-    def _clean_checks(self, browser: BrowserInfo) -> list[EnvironmentCheck]:
+    def _clean_checks(self, browser: BrowserInfo, real: Path | None) -> list[EnvironmentCheck]:
         try:
             from . import environment
         except ImportError:
             return []
         urls = [t.url for t in self.options.targets]
         checks = environment.clean_checks(urls)
+        shown = browser.executable
+        if self.found and real and real != self.found.executable:
+            shown = f"{browser.executable} (launcher of {real}, whose hash this is)"
         checks.append(
             environment.browser_check(
-                browser.executable, browser.version, browser.launch_args,
+                shown, browser.version, browser.launch_args,
                 browser.executable_sha256, browser.remote_endpoint,
             )
         )
