@@ -319,6 +319,7 @@ class Session:
         self.lock = asyncio.Lock()
         self.login, self.secrets = login_record(options)
         self.notes: list[str] = []
+        self.tool_digest = _tool_digest()
 
     def say(self, line: str) -> None:
         if self.options.progress:
@@ -410,6 +411,8 @@ class Session:
             return []
         urls = [t.url for t in self.options.targets]
         checks = environment.clean_checks(urls)
+        if self.tool_digest:
+            checks.append(environment.tool_check(__version__, self.tool_digest))
         shown = browser.executable
         if self.found and real and real != self.found.executable:
             shown = f"{browser.executable} (launcher of {real}, whose hash this is)"
@@ -543,7 +546,7 @@ class Session:
     async def _run_targets(self) -> None:
         if self.manifest is None:
             self.manifest = Manifest(
-                tool=Tool(version=__version__, digest=_tool_digest()),
+                tool=Tool(version=__version__, digest=self.tool_digest),
                 status="incomplete",
                 started_at=utc_now(),
                 case=self.options.case,
