@@ -273,8 +273,11 @@ def check_endpoint(url: str, option: str, schemes: tuple[str, ...]) -> str:
     except ValueError:
         host, parts = None, None
     if parts is None or parts.scheme.lower() not in schemes or not host:
-        wanted = " or ".join(f"{s}://" for s in schemes)
-        raise UsageError(f"{option} must be a {wanted} URL, got {public_endpoint(url)!r}")
+        example = f"{schemes[0]}://127.0.0.1:PORT/"
+        raise UsageError(
+            f"{option} must be a URL like {example} ({', '.join(schemes)}), "
+            f"got {public_endpoint(url)!r}"
+        )
     return url
 
 
@@ -327,7 +330,7 @@ async def open_browser(playwright, settings: BrowserSettings):
                 settings.endpoint, headers=_connect_headers(settings) or None,
                 timeout=_CONNECT_TIMEOUT_MS,
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to connect: one clear line
             raise _connect_failure(exc, settings, "Playwright server", settings.endpoint) from None
         return browser, None, []
     if settings.cdp_endpoint:
@@ -336,7 +339,7 @@ async def open_browser(playwright, settings: BrowserSettings):
                 settings.cdp_endpoint, headers=settings.headers or None,
                 timeout=_CONNECT_TIMEOUT_MS,
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to connect: one clear line
             raise _connect_failure(exc, settings, "DevTools endpoint", settings.cdp_endpoint) from None
         return browser, None, []
     found = find_browser(settings.executable)

@@ -37,19 +37,22 @@ def browser_options(fn):
     fn = click.option(
         "--browser-executable",
         metavar="PATH",
-        help="Chromium/Chrome/Edge to launch (else $EVIDENCE_BROWSER, Playwright's, installed).",
+        help="Chromium/Chrome/Edge to launch (else $EVIDENCE_BROWSER, Playwright's, installed); "
+        "with --browser-endpoint, the path the server launches (it must run with --unsafe).",
     )(fn)
     fn = click.option(
         "--browser-endpoint",
         metavar="WS_URL",
         envvar="EVIDENCE_BROWSER_ENDPOINT",
-        help="Connect to a remote Playwright server instead of launching.",
+        help="Connect to a Playwright server (`playwright run-server`) instead of launching "
+        "[env: EVIDENCE_BROWSER_ENDPOINT].",
     )(fn)
     fn = click.option(
         "--cdp-endpoint",
         metavar="URL",
         envvar="EVIDENCE_CDP_ENDPOINT",
-        help="Connect to a Chromium DevTools endpoint (http:// or ws://).",
+        help="Connect to a Chromium started with --remote-debugging-port (http:// or ws://) "
+        "[env: EVIDENCE_CDP_ENDPOINT].",
     )(fn)
     fn = click.option(
         "--browser-header",
@@ -62,14 +65,27 @@ def browser_options(fn):
 
 
 def _browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers, headed=False):
-    from .browser import BrowserSettings
+    from .browser import BrowserSettings, check_endpoint
 
     headers = {}
     for raw in browser_headers:
         name, sep, value = raw.partition(":")
         if not sep or not name.strip():
-            raise UsageError(f"--browser-header must look like 'Name: value', got {raw!r}")
+            # The value is likely a secret: do not echo it.
+            raise UsageError("--browser-header must look like 'Name: value' (e.g. 'Authorization: Bearer …')")
         headers[name.strip()] = value.strip()
+    if browser_endpoint and cdp_endpoint:
+        raise UsageError("give either --browser-endpoint (Playwright server) or --cdp-endpoint "
+                         "(DevTools), not both (also check EVIDENCE_BROWSER_ENDPOINT / EVIDENCE_CDP_ENDPOINT)")
+    if browser_endpoint:
+        check_endpoint(browser_endpoint, "--browser-endpoint", ("ws", "wss", "http", "https"))
+    if cdp_endpoint:
+        check_endpoint(cdp_endpoint, "--cdp-endpoint", ("http", "https", "ws", "wss"))
+        if browser_executable:
+            raise UsageError("--browser-executable starts a browser; --cdp-endpoint connects to one "
+                             "already running: give one of them")
+    if headers and not (browser_endpoint or cdp_endpoint):
+        raise UsageError("--browser-header is only sent to a --browser-endpoint or --cdp-endpoint")
     return BrowserSettings(
         executable=browser_executable,
         endpoint=browser_endpoint,
@@ -159,15 +175,16 @@ def verify_cmd(bundle, tsa_cas, as_json):
 @click.argument("bundle", type=click.Path(path_type=Path))
 @click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True,
               help="Label language: Chinese, English, or both side by side.")
-@click.option("--browser-executable", metavar="PATH", help="Chromium/Chrome/Edge to print the PDF.")
-def report_cmd(bundle, lang, browser_executable):
+@browser_options
+def report_cmd(bundle, lang, browser_executable, browser_endpoint, cdp_endpoint, browser_headers):
     """(Re)write report.html and report.pdf from the manifest, then SHA256SUMS.
 
     A bundle that does not verify is refused: a new report would hide the change.
     """
     from .report import regenerate
 
-    fingerprint = regenerate(bundle, lang=lang, browser_executable=browser_executable)
+    settings = _browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers)
+    fingerprint = regenerate(bundle, lang=lang, browser_settings=settings)
     click.echo(f"wrote {bundle / 'report.html'} and {bundle / 'report.pdf'}; fingerprint {fingerprint}")
 
 

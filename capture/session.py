@@ -12,13 +12,12 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
 from . import __version__
-from .browser import BrowserSettings, file_sha256, os_description, real_executable
+from .browser import BrowserSettings, file_sha256, os_description, public_endpoint, real_executable
 from .bundle import BundleWriter, MANIFEST
 from .errors import EvidenceError, UsageError
 from .manifest import (
@@ -264,7 +263,7 @@ def default_out_dir() -> Path:
 
 
 def _open_bundle(options: RunOptions) -> tuple[BundleWriter, Manifest | None]:
-    root = options.out_dir or default_out_dir()
+    root = options.out_dir
     if not options.resume:
         return BundleWriter.create(root), None
     from .verify import verify
@@ -282,11 +281,22 @@ def _open_bundle(options: RunOptions) -> tuple[BundleWriter, Manifest | None]:
 
 def run(options: RunOptions) -> RunResult:
     """Capture every target into a bundle; the library entry point behind `evidence capture`."""
+    root = options.out_dir or default_out_dir()
+    options.out_dir = root
+    existed = Path(root).exists()
     writer, previous = _open_bundle(options)
     session = Session(options, writer, previous)
     runner = asyncio.Runner()
     try:
         runner.run(session.main())
+    except (UsageError, EvidenceError):
+        # Nothing was captured (no browser): leave no empty bundle directory behind.
+        if not existed and session.manifest is None:
+            try:
+                Path(root).rmdir()
+            except OSError:
+                pass
+        raise
     except KeyboardInterrupt:
         # A second Ctrl-C during finishing: what is on disk already verifies.
         session.interrupted = True
@@ -391,7 +401,7 @@ class Session:
             executable=executable,
             executable_sha256=await digest if digest else None,
             launch_args=self.launch_args,
-            remote_endpoint=_strip_credentials(endpoint) if endpoint else None,
+            remote_endpoint=public_endpoint(endpoint) if endpoint else None,
         )
         return Environment(
             os=os_description(),
@@ -592,7 +602,7 @@ class Session:
         self._add_session_artifacts(traces)
 
     def _add_session_artifacts(self, traces: list[Path]) -> None:
-        from .redact import Redactions, redact_har, redact_trace, secrets_in_headers
+        from .redact import redact_har, redact_trace, secrets_in_headers
 
         secrets = set(self.secrets)
         entries, pages, creator = [], [], None
@@ -670,23 +680,9 @@ class _NoBrowser(Exception):
     pass
 
 
-def _strip_credentials(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        if parts.port:
-            host += f":{parts.port}"
-        parts = parts._replace(netloc=host)
-    return parts._replace(query="").geturl()
-
-
 def _tool_digest() -> str | None:
     try:
         from .environment import tool_digest
     except ImportError:
         return None
     return tool_digest()
-
-
-def now_local() -> datetime:
-    return datetime.now().astimezone()

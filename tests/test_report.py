@@ -275,7 +275,7 @@ def test_tall_screenshot_slices_cover_every_row_once_and_each_fits_a_page():
     width, height = 1280, 6000
     ranges = slices(width, height)
     assert ranges[0][0] == 0 and ranges[-1][1] == height
-    for (top, bottom), (next_top, _) in itertools.pairwise(ranges):
+    for (_top, bottom), (next_top, _) in itertools.pairwise(ranges):
         assert 0 <= bottom - next_top <= OVERLAP_ROWS  # no gap; at most a few rows repeated
     scale = CONTENT_WIDTH_PX / width
     for top, bottom in ranges:

@@ -92,10 +92,12 @@ def write_report(
     lang: str = "both",
     browser_executable: str | None = None,
     timestamps: list[dict] | None = None,
+    browser_settings=None,
 ) -> str:
     """(Re)write report.html, report.pdf and SHA256SUMS of the bundle at `root`.
 
-    Launches its own Chromium (capture.browser discovery); returns the fingerprint.
+    Launches its own Chromium (capture.browser discovery), or connects as
+    `browser_settings` (a capture.browser.BrowserSettings) say; returns the fingerprint.
     Does not check the bundle first: `regenerate` does.
     """
     root = Path(root)
@@ -107,15 +109,20 @@ def write_report(
         from ..browser import BrowserSettings, open_browser
 
         async with async_playwright() as playwright:
-            browser, _, _ = await open_browser(
-                playwright, BrowserSettings(executable=browser_executable)
-            )
+            settings = browser_settings or BrowserSettings(executable=browser_executable)
+            browser, _, _ = await open_browser(playwright, settings)
             try:
                 return await _render_both(root, manifest, fingerprint, browser, lang, timestamps)
             finally:
                 await browser.close()
 
-    html_bytes, pdf_bytes = _run(work)
+    try:
+        html_bytes, pdf_bytes = _run(work)
+    except (UsageError, EvidenceError):
+        raise
+    except Exception as exc:  # the browser failed us: say so in one line, keep the old report
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise EvidenceError(f"the report could not be rendered: {first}") from None
     writer = BundleWriter(root)
     writer.write_file(REPORT_HTML, html_bytes)
     writer.write_file(REPORT_PDF, pdf_bytes)
@@ -123,7 +130,9 @@ def write_report(
     return fingerprint
 
 
-def regenerate(root: Path, *, lang: str = "both", browser_executable: str | None = None) -> str:
+def regenerate(
+    root: Path, *, lang: str = "both", browser_executable: str | None = None, browser_settings=None
+) -> str:
     """`evidence report`: verify, then rewrite the report and SHA256SUMS.
 
     A bundle that does not verify is refused: rewriting SHA256SUMS over it would hide
@@ -141,5 +150,6 @@ def regenerate(root: Path, *, lang: str = "both", browser_executable: str | None
         )
     timestamps = [t.model_dump() for t in checked.timestamps] or None
     return write_report(
-        root, lang=lang, browser_executable=browser_executable, timestamps=timestamps
+        root, lang=lang, browser_executable=browser_executable, timestamps=timestamps,
+        browser_settings=browser_settings,
     )

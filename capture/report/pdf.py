@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import html
+import mimetypes
 import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 from .labels import TEXT
-from .render import PAGE_MARGINS_MM
+from .render import PAGE_MARGINS_MM, bundle_loader
 
+# The browser may run on another machine (--browser-endpoint, --cdp-endpoint) and cannot
+# read our files: the report and the bundle files it shows are served from here by
+# request interception, under a name that never reaches any network.
+_ORIGIN = "http://evidence-report.invalid/"
+_BASE = re.compile(r'<base href="(file:[^"]*)">\n?')
 _META = re.compile(r'<meta name="evidence-fingerprint" content="([0-9a-fA-F]{0,64})">')
 
 
@@ -40,22 +48,32 @@ async def render_pdf(
     The fingerprint for the footer is read from the report's own meta tag unless given.
     """
     html_path = Path(html_path).resolve()
+    text = html_path.read_text(encoding="utf-8", errors="replace")
     if fingerprint is None:
-        fingerprint = fingerprint_in(html_path.read_text(encoding="utf-8", errors="replace"))
+        fingerprint = fingerprint_in(text)
+    base = _BASE.search(text)
+    load = bundle_loader(Path(url2pathname(urlsplit(base.group(1)).path)) if base else html_path.parent)
+    document = _BASE.sub("", text, count=1).encode("utf-8")
+
+    async def serve(route):
+        url = route.request.url
+        if url == _ORIGIN + "report.html":
+            await route.fulfill(body=document, content_type="text/html; charset=utf-8")
+            return
+        data = load(unquote(urlsplit(url).path).lstrip("/")) if url.startswith(_ORIGIN) else None
+        if data is None:
+            # Only the report and its bundle files: nothing may be fetched from anywhere else.
+            await route.abort()
+            return
+        kind = mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream"
+        await route.fulfill(body=data, content_type=kind)
+
     # The report needs no script; turning it off means even an escaping bug runs nothing.
     context = await browser.new_context(java_script_enabled=False)
     try:
-        # Only the report and its bundle files: nothing may be fetched from anywhere else.
-        await context.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith(("file:", "data:"))
-                else route.abort()
-            ),
-        )
+        await context.route("**/*", serve)
         page = await context.new_page()
-        await page.goto(html_path.as_uri(), wait_until="load", timeout=120_000)
+        await page.goto(_ORIGIN + "report.html", wait_until="load", timeout=120_000)
         return await page.pdf(
             format="A4",
             print_background=True,
