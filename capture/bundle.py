@@ -79,6 +79,10 @@ class BundleWriter:
     def __init__(self, root: Path):
         self.root = Path(root)
         self._hashes: dict[str, str] = {}
+        # For recovery after a failed write (a full disk): what the manifest on disk
+        # lists, and what was written since SHA256SUMS last matched it.
+        self._saved: Manifest | None = None
+        self._unsaved: set[str] = set()
 
     @classmethod
     def create(cls, root: Path) -> "BundleWriter":
@@ -119,6 +123,7 @@ class BundleWriter:
             raise
         _fsync_dir(target.parent)
         self._hashes[rel] = hashing.sha256.hexdigest()
+        self._unsaved.add(rel)
 
     def write_file(self, rel: str, data: bytes) -> str:
         """Write a file that the manifest does not list (report, token); returns its SHA-256."""
@@ -141,7 +146,9 @@ class BundleWriter:
 
     def write_manifest(self, manifest: Manifest) -> str:
         """Atomically (re)write manifest.json; returns the bundle fingerprint."""
-        return self.write_file(MANIFEST, manifest.to_json_bytes())
+        fingerprint = self.write_file(MANIFEST, manifest.to_json_bytes())
+        self._saved = manifest.model_copy(deep=True)
+        return fingerprint
 
     def _hash_of(self, rel: str) -> str:
         known = self._hashes.get(rel)
@@ -169,3 +176,21 @@ class BundleWriter:
                     entries[child.name] = self._hash_of(child.name)
         lines = [f"{digest}  {path}\n" for path, digest in sorted(entries.items())]
         self.write_file(SUMS, "".join(lines).encode("utf-8"))
+        self._unsaved.clear()
+
+    def recover(self) -> list[str]:
+        """After a failed write: remove this run's files that no saved manifest lists,
+        then make SHA256SUMS match the manifest on disk again, so the bundle verifies
+        for what it holds. Returns what was removed (never a recorded file)."""
+        listed = {a.path for a in self._saved.all_artifacts()} if self._saved else set()
+        removed = []
+        for rel in sorted(self._unsaved - listed - {MANIFEST, SUMS}):
+            try:
+                self._target(rel).unlink()
+                removed.append(rel)
+            except OSError:
+                pass
+            self._hashes.pop(rel, None)
+        if self._saved is not None:
+            self.write_sums(self._saved)
+        return removed

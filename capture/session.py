@@ -290,6 +290,13 @@ def run(options: RunOptions) -> RunResult:
     try:
         runner.run(session.main())
     except (UsageError, EvidenceError):
+        if session.manifest is not None:
+            try:
+                removed = writer.recover()
+            except OSError:
+                removed = []
+            if removed:
+                session.say(f"removed {len(removed)} unrecorded file(s) written after the last save")
         # Nothing was captured (no browser): leave no empty bundle directory behind.
         if not existed and session.manifest is None:
             try:
@@ -439,8 +446,15 @@ class Session:
     def _save(self) -> str:
         """Manifest and SHA256SUMS after every capture: a crash leaves a verifiable bundle."""
         self.manifest.captures.sort(key=lambda c: c.index)
-        fingerprint = self.writer.write_manifest(self.manifest)
-        self.writer.write_sums(self.manifest)
+        try:
+            fingerprint = self.writer.write_manifest(self.manifest)
+            self.writer.write_sums(self.manifest)
+        except OSError as exc:
+            # e.g. a full disk: the files written before stay as they were (atomic renames).
+            raise EvidenceError(
+                f"cannot write to the bundle {self.writer.root} ({exc.strerror or exc}); "
+                "it keeps what was saved before this point"
+            ) from None
         return fingerprint
 
     def _todo(self) -> list[tuple[int, Target]]:
@@ -539,6 +553,11 @@ class Session:
             try:
                 await self._run_targets()
                 await self._finish()
+            except OSError as exc:
+                raise EvidenceError(
+                    f"cannot write to the bundle {self.writer.root} ({exc.strerror or exc}); "
+                    "it keeps what was saved before this point"
+                ) from None
             except asyncio.CancelledError:
                 # Ctrl-C: what is captured is saved first, then the HAR/trace if the
                 # browser still answers, then the manifest again (status incomplete).

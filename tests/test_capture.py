@@ -315,3 +315,28 @@ def test_concurrent_capture_gives_the_same_manifest_as_one_at_a_time(tmp_path, b
     one, many = load_manifest(serial), load_manifest(parallel)
     assert _comparable(one) == _comparable(many)
     assert [a.path for a in one.artifacts] == [a.path for a in many.artifacts]
+
+
+def _small_disk(path: Path, size: str) -> bool:
+    path.mkdir()
+    if os.geteuid() != 0:
+        return False
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                          capture_output=True).returncode == 0
+
+
+def test_full_disk_stops_with_one_line_and_a_bundle_that_verifies(tmp_path, bad_site):
+    disk = tmp_path / "small-disk"
+    if not _small_disk(disk, "700k"):
+        pytest.skip("needs root and tmpfs mounts")
+    try:
+        out = disk / "bundle"
+        done = evidence("capture", f"{bad_site}/hello.html", f"{bad_site}/capture/tall.html",
+                        f"{bad_site}/long.html", "--jobs", "1", "-o", out)
+        assert done.returncode == 1
+        assert "No space left on device" in done.stderr and "Traceback" not in done.stderr
+        report = verify(out)
+        assert report.verdict == "INTACT" and report.complete is False
+        assert report.captures >= 1
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True)

@@ -123,6 +123,22 @@ def test_interrupted_bundle_is_intact_but_incomplete(tmp_path):
     assert "INTACT" in result.output and "interrupted" in result.output
 
 
+def test_crash_leftover_temp_file_does_not_spoil_an_interrupted_bundle(tmp_path):
+    root = make_bundle(tmp_path / "bundle", n_captures=2, complete=False)
+    leftover = root / "captures" / ".screenshot.png.4242.tmp"
+    leftover.write_bytes(b"half a png")
+    report = verify(root)
+    assert report.verdict == "INTACT" and report.complete is False
+    assert [f.status for f in report.files if "4242" in f.path] == ["ok"]
+
+
+def test_temp_file_in_a_finished_bundle_is_unexpected(bundle):
+    (bundle / ".manifest.json.77.tmp").write_bytes(b"{}")
+    report = verify(bundle)
+    assert report.verdict == "ALTERED"
+    assert [f.status for f in report.files if "77" in f.path] == ["unexpected"]
+
+
 def test_zip_of_intact_bundle_is_intact(bundle, tmp_path):
     report = verify(zip_bundle(bundle, tmp_path / "bundle.zip"))
     assert report.verdict == "INTACT", report
