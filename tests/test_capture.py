@@ -167,6 +167,7 @@ def test_refused_port_and_hanging_server_are_recorded_errors(tmp_path, bad_site)
     assert done.returncode == 1
     refused, hanging, fine = load_manifest(out).captures
     assert "ERR_CONNECTION_REFUSED" in refused.error
+    assert [a.role for a in refused.artifacts] == ["screenshot"]  # the browser's error page
     assert hanging.error and "Timeout" in hanging.error
     assert fine.error is None and fine.title == "你好"
     assert verify(out).verdict == "INTACT"
