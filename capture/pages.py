@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from .manifest import Response, Tls
 from .plan import Target
-from .record import Recorder
+from .record import MASK_COLOR, Recorder
 
 # GPU-backed Chromium repeats content beyond its 16 384 px texture limit; the software
 # rasteriser of headless Chromium 156 paints 1280 px wide pages whole only up to about
@@ -238,7 +238,7 @@ async def screenshot(page, rec: Recorder, full_page: bool, masks) -> None:
     )
     width = await page.evaluate("document.documentElement.clientWidth || window.innerWidth")
     rec.capture.page_height = height
-    options = {"mask": masks, "mask_color": "#000000", "animations": "disabled", "timeout": 120_000}
+    options = {"mask": masks, "mask_color": MASK_COLOR, "animations": "disabled", "timeout": 120_000}
     if not full_page or height <= SINGLE_SHOT_MAX:
         data = await page.screenshot(full_page=full_page, **options)
         rec.write("screenshot.png", data, "screenshot", "image/png")

@@ -7,6 +7,9 @@ it, so nothing reaches the bundle without landing in the manifest too.
 from __future__ import annotations
 
 from .bundle import BundleWriter
+
+# Masked regions (a plan's `mask`) are painted this colour in every image.
+MASK_COLOR = "#000000"
 from .manifest import Action, Artifact, Capture, utc_now
 
 

@@ -1,0 +1,372 @@
+"""Whole chats: the conversation box is found, its history loaded, its segments cover
+it and its transcript holds every message once, in order (capture/chat.py).
+
+The tests share one Chromium driven through the async API (as the capture session
+drives it) from an event loop on its own thread, and one local site whose history
+endpoint can be slow or dead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import re
+import threading
+import time
+from functools import partial
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from capture.browser import find_browser, launch_args
+from capture.bundle import BundleWriter
+from capture.chat import capture_chat
+from capture.manifest import Capture, utc_now
+from capture.png import decode_rows
+from capture.record import Recorder
+
+from .servers import SITES, QuietHandler, serve
+
+TOTAL = 400
+ID = re.compile(r"#m(\d{4})")
+
+
+class ChatSiteHandler(QuietHandler):
+    """tests/sites plus /chat/history: the ids of older messages, after a delay.
+
+    `stall_after=K` makes every history page after the K-th hang (bounded) and then
+    drop the connection, like a dead back end.
+    """
+
+    release: threading.Event  # set when the server stops: ends stalled requests
+    counter: dict
+
+    def do_GET(self):
+        parts = urlsplit(self.path)
+        if parts.path != "/chat/history":
+            return super().do_GET()
+        query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        before = int(query.get("before", 1))
+        limit = min(int(query.get("limit", 30)), 200)
+        page = int(query.get("page", 1))
+        stall_after = int(query.get("stall_after", 0))
+        with self.counter["lock"]:
+            self.counter["history"] += 1
+        if stall_after and page > stall_after:
+            self.release.wait(30)
+            self.close_connection = True
+            return None
+        time.sleep(min(int(query.get("delay", 0)), 5000) / 1000)
+        ids = list(range(max(1, before - limit), before))
+        body = json.dumps({"ids": ids}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the test closed its browser first
+        return None
+
+
+@contextlib.contextmanager
+def chat_site():
+    """(base URL of tests/sites/chat, counter of history requests served)."""
+    release = threading.Event()
+    counter = {"history": 0, "lock": threading.Lock()}
+    handler = type("Handler", (ChatSiteHandler,), {"release": release, "counter": counter})
+    try:
+        with serve(partial(handler, directory=str(SITES))) as url:
+            yield url + "/chat", counter
+    finally:
+        release.set()
+
+
+class AsyncChromium:
+    """One Chromium for the module, driven through the async API from its own event
+    loop thread: pytest-playwright's sync fixtures, used by other tests in the same
+    run, keep a loop of their own on the main thread."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.playwright, self.browser = self.run(self._start())
+
+    async def _start(self):
+        from playwright.async_api import async_playwright
+
+        playwright = await async_playwright().start()
+        browser = await playwright.chromium.launch(
+            executable_path=str(find_browser().executable), args=launch_args()
+        )
+        return playwright, browser
+
+    def run(self, coroutine, timeout: float = 180):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        try:
+            self.run(self.browser.close(), 30)
+            self.run(self.playwright.stop(), 30)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def chromium_async():
+    driver = AsyncChromium()
+    try:
+        yield driver
+    finally:
+        driver.close()
+
+
+@pytest.fixture(scope="module")
+def chat_server():
+    with chat_site() as found:
+        yield found
+
+
+@pytest.fixture
+def capture(tmp_path, chromium_async, chat_server):
+    """capture("lazy.html", **options) -> (recorder, seconds taken, deadline left)."""
+    site, served = chat_server
+
+    def run(name: str, **options):
+        url = f"{site}/{name}"
+        return chromium_async.run(run_chat(chromium_async.browser, url, tmp_path, **options))
+
+    run.served = served
+    return run
+
+
+def new_recorder(root: Path, url: str) -> Recorder:
+    capture = Capture(index=3, kind="chat", requested_url=url, started_at=utc_now())
+    return Recorder(capture, BundleWriter.create(root), "captures/03-chat")
+
+
+async def run_chat(
+    browser,
+    url: str,
+    root: Path,
+    *,
+    selector=None,
+    max_scrolls=400,
+    seconds=60.0,
+    mask=(),
+    after=None,
+):
+    """Open `url` in a fresh context, capture its chat, then run `after(page)`."""
+    rec = new_recorder(root, url)
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = await context.new_page()
+        await page.goto(url)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        deadline = start + seconds
+        await capture_chat(
+            page,
+            rec,
+            selector=selector,
+            max_scrolls=max_scrolls,
+            deadline=deadline,
+            mask=list(mask),
+        )
+        finished = loop.time()
+        if after:
+            await after(page)
+    finally:
+        await context.close()
+    return rec, finished - start, deadline - finished
+
+
+def transcript(rec: Recorder, root: Path) -> str:
+    [artifact] = [a for a in rec.capture.artifacts if a.role == "transcript"]
+    return (root / artifact.path).read_text("utf-8")
+
+
+def messages(text: str) -> list[str]:
+    return text.rstrip("\n").split("\n\n")[1:]
+
+
+def segments(rec: Recorder):
+    return [a for a in rec.capture.artifacts if a.role == "chat_segment"]
+
+
+def assert_segments_cover_the_conversation(rec: Recorder, root: Path) -> None:
+    found = segments(rec)
+    assert [a.path.rsplit("/", 1)[1] for a in found] == [
+        f"chat-{n:03d}.png" for n in range(1, len(found) + 1)
+    ]
+    covered = 0
+    for artifact in found:
+        assert artifact.media_type == "image/png"
+        assert artifact.scroll_top <= covered, f"gap before {artifact.path}"
+        covered = max(covered, artifact.scroll_top + artifact.height)
+        data = (root / artifact.path).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert hashlib.sha256(data).hexdigest() == artifact.sha256
+        assert len(data) == artifact.bytes
+    assert covered >= rec.capture.chat_scroll_height > 0
+
+
+async def chat_at_bottom(page) -> bool:
+    return await page.evaluate(
+        "() => { const b = document.getElementById('chat');"
+        " return b.scrollTop + b.clientHeight >= b.scrollHeight - 1; }"
+    )
+
+
+def ids_in(text: str) -> list[int]:
+    return [int(n) for n in ID.findall(text)]
+
+
+def test_lazy_chat_transcript_has_every_message_once_in_order(capture, tmp_path):
+    async def after(page):
+        seen["bottom"] = await chat_at_bottom(page)
+
+    seen = {}
+    before = capture.served["history"]
+    rec, _, _ = capture("lazy.html", after=after)
+    text = transcript(rec, tmp_path)
+    assert ids_in(text) == list(range(1, TOTAL + 1))
+    assert rec.capture.chat_messages == TOTAL == len(messages(text))
+    assert "卖家 · 05-01 09:01 · #m0001\n" in text
+    assert rec.capture.chat_selector == "#chat"
+    assert rec.capture.warnings == []
+    assert capture.served["history"] - before >= (TOTAL - 30) // 30
+    assert_segments_cover_the_conversation(rec, tmp_path)
+    types = [a.type for a in rec.capture.actions]
+    assert types[:3] == ["chat_container", "chat_history", "chat_history_end"]
+    assert seen["bottom"], "the chat is left scrolled to the latest message"
+
+
+def test_virtualized_chat_transcript_has_every_message_once_in_order(capture, tmp_path):
+    async def after(page):
+        seen["bottom"] = await chat_at_bottom(page)
+
+    seen = {}
+    rec, _, _ = capture("virtual.html", after=after)
+    text = transcript(rec, tmp_path)
+    assert ids_in(text) == list(range(1, TOTAL + 1))
+    assert rec.capture.chat_messages == TOTAL
+    assert rec.capture.chat_scroll_height == TOTAL * 64
+    assert rec.capture.warnings == []
+    assert "chat_history" not in [a.type for a in rec.capture.actions]
+    assert_segments_cover_the_conversation(rec, tmp_path)
+    assert seen["bottom"], "the chat is left scrolled to the latest message"
+
+
+def test_virtualized_chat_that_renders_late_is_complete(capture, tmp_path):
+    # Rows render only 100 ms after scrolling pauses, with no rows beyond the window.
+    rec, _, _ = capture("virtual.html?n=80&overscan=0&render_delay=100")
+    assert ids_in(transcript(rec, tmp_path)) == list(range(1, 81))
+    assert_segments_cover_the_conversation(rec, tmp_path)
+
+
+def test_identical_messages_all_survive_also_when_grouped_by_day(capture, tmp_path):
+    async def dom_counts(page):
+        counts.update(
+            await page.evaluate(
+                """() => {
+              const rows = document.querySelectorAll('#list .day > *');
+              const texts = Array.from(document.querySelectorAll('#list .bubble'))
+                .map((bubble) => bubble.textContent);
+              return {all: rows.length, ok: texts.filter((t) => t === '好的').length};
+            }"""
+            )
+        )
+
+    counts = {}
+    rec, _, _ = capture("repeated.html", after=dom_counts)
+    found = messages(transcript(rec, tmp_path))
+    assert len(found) == counts["all"] == rec.capture.chat_messages
+    assert sum(m.endswith("\n好的") for m in found) == counts["ok"] >= 30
+    # Grouped by day: the day titles are rows too, every group's messages are there.
+    assert [m for m in found if m.startswith("——")] == [f"—— 5月{d}日 ——" for d in (1, 2, 3)]
+    assert found[4:7] == ["买家 · 10:03\n好的"] * 3
+    assert found[-2:] == ["卖家 · 12:00\n好的"] * 2
+    assert len(segments(rec)) > 3
+    assert_segments_cover_the_conversation(rec, tmp_path)
+
+
+def test_masked_selectors_are_covered_in_every_segment(capture, tmp_path):
+    rec, _, _ = capture("repeated.html", mask=[".meta"])
+    for artifact in segments(rec):
+        _, _, bpp, rows = decode_rows((tmp_path / artifact.path).read_bytes())
+        # A masked region is a solid black run, wider than any glyph stroke.
+        run = b"\x00\x00\x00" * 40 if bpp == 3 else b"\x00\x00\x00\xff" * 40
+        assert any(run in row for row in rows), f"no masked region in {artifact.path}"
+    # Masks hide pixels only: the transcript still has every message.
+    assert rec.capture.chat_messages == len(messages(transcript(rec, tmp_path))) > 60
+
+
+def test_stalled_history_gives_a_warning_and_a_partial_transcript_in_time(capture, tmp_path):
+    rec, _, left = capture("stall.html", seconds=20)
+    assert left > 0
+    [warning] = rec.capture.warnings
+    assert warning.startswith("chat history may be incomplete: stopped after 1 load (")
+    assert "60 messages captured" in warning
+    text = transcript(rec, tmp_path)
+    assert ids_in(text) == list(range(TOTAL - 59, TOTAL + 1))
+    assert rec.capture.chat_messages == 60
+    assert rec.capture.actions[2].type == "chat_history_end"
+    assert rec.capture.actions[2].outcome == "warning"
+    assert_segments_cover_the_conversation(rec, tmp_path)
+
+
+def test_scroll_limit_stops_loading_with_a_warning(capture, tmp_path):
+    rec, _, _ = capture("lazy.html", max_scrolls=2)
+    assert any(
+        w == "chat history may be incomplete: stopped after 2 loads "
+        "(limit --max-chat-scrolls 2), 90 messages captured"
+        for w in rec.capture.warnings
+    )
+    # The capture itself scrolls to the top, where the page loads once more: those
+    # messages land above the captured range and neither shift nor repeat the rest.
+    assert ids_in(transcript(rec, tmp_path)) == list(range(TOTAL - 89, TOTAL + 1))
+    assert_segments_cover_the_conversation(rec, tmp_path)
+
+
+def test_short_deadline_stops_loading_and_still_writes_what_it_has(capture, tmp_path):
+    rec, _, left = capture("lazy.html", seconds=3)
+    assert left > 0
+    assert any("(time limit)" in w for w in rec.capture.warnings)
+    ids = ids_in(transcript(rec, tmp_path))
+    assert ids == list(range(TOTAL + 1 - len(ids), TOTAL + 1)) and len(ids) >= 30
+    assert rec.capture.chat_messages == len(ids)
+    assert_segments_cover_the_conversation(rec, tmp_path)
+
+
+def test_of_two_scroll_areas_the_chat_is_chosen(capture, tmp_path):
+    rec, _, _ = capture("two-scroll.html")
+    assert rec.capture.chat_selector == "#p2"
+    assert ids_in(transcript(rec, tmp_path)) == list(range(1, 41))
+    assert "2 scroll areas" in rec.capture.actions[0].detail
+    assert_segments_cover_the_conversation(rec, tmp_path)
+
+
+def test_chat_selector_overrides_detection(capture, tmp_path):
+    rec, _, _ = capture("two-scroll.html", selector="#orders")
+    # #orders is the list inside the scroll box: the box around it is used.
+    assert rec.capture.chat_selector == "#p1"
+    found = messages(transcript(rec, tmp_path))
+    assert len(found) == 60 and found[0].startswith("订单 202405010001")
+    assert rec.capture.warnings == []
+    assert_segments_cover_the_conversation(rec, tmp_path)
+
+
+def test_chat_selector_matching_nothing_warns_and_detects(capture, tmp_path):
+    rec, _, _ = capture("two-scroll.html", selector="#gone")
+    assert rec.capture.warnings == [
+        "--chat-selector '#gone' matched nothing; the conversation was detected instead"
+    ]
+    assert rec.capture.actions[0].outcome == "warning"
+    assert rec.capture.chat_selector == "#p2"
