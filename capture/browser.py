@@ -177,6 +177,28 @@ def file_sha256(path: Path) -> str | None:
     return digest.hexdigest()
 
 
+def descendant_pids(root_pid: int) -> list[int]:
+    """PIDs below root_pid, parents before children, from /proc (Linux; else empty)."""
+    proc = Path("/proc")
+    parents: dict[int, int] = {}
+    if proc.is_dir():
+        for entry in proc.iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                    parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+    found: list[tuple[int, int]] = []
+    for pid in parents:
+        walk, depth = pid, 0
+        while walk in parents and walk != root_pid and depth < 50:
+            walk, depth = parents[walk], depth + 1
+        if walk == root_pid and pid != root_pid:
+            found.append((depth, pid))
+    return [pid for _, pid in sorted(found)]
+
+
 def real_executable(path: Path) -> Path:
     """The binary actually running for a launched browser.
 
@@ -185,26 +207,9 @@ def real_executable(path: Path) -> Path:
     process tells the truth (/proc/PID/exe of our Chromium descendants); elsewhere the
     executable itself is the browser.
     """
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return path
-    me = os.getpid()
-    parents: dict[int, int] = {}
-    for entry in proc.iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-                parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-    for pid in sorted(parents):
-        walk, depth = pid, 0
-        while walk in parents and walk != me and depth < 20:
-            walk, depth = parents[walk], depth + 1
-        if walk != me or pid == me:
-            continue
+    for pid in descendant_pids(os.getpid()):
         try:
-            exe = Path(os.readlink(proc / str(pid) / "exe"))
+            exe = Path(os.readlink(f"/proc/{pid}/exe"))
         except OSError:
             continue
         if "chrom" in exe.name.lower() or "msedge" in exe.name.lower():

@@ -7,10 +7,10 @@ it, so nothing reaches the bundle without landing in the manifest too.
 from __future__ import annotations
 
 from .bundle import BundleWriter
+from .manifest import Action, Artifact, Capture, utc_now
 
 # Masked regions (a plan's `mask`) are painted this colour in every image.
 MASK_COLOR = "#000000"
-from .manifest import Action, Artifact, Capture, utc_now
 
 
 class Recorder:

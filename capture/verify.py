@@ -146,7 +146,23 @@ def _flagged_ancestor(rel: str, flagged: set[str]) -> str | None:
     return None
 
 
-class _DirSource:
+class _Reading:
+    """read() and hash() for a source that knows how to _read_into(rel, sink, limit)."""
+
+    def read(self, rel: str, limit: int) -> bytes:
+        chunks: list[bytes] = []
+        self._read_into(rel, lambda view: chunks.append(bytes(view)), limit)
+        return b"".join(chunks)
+
+    def hash(self, rel: str) -> tuple[int, str]:
+        # Plain large reads, not mmap: a file truncated under a mapping kills the
+        # process with SIGBUS, and reads measured as fast here.
+        digest = hashlib.sha256()
+        size = self._read_into(rel, digest.update, None)
+        return size, digest.hexdigest()
+
+
+class _DirSource(_Reading):
     def __init__(self, root: Path):
         self.root = root
         self._root_fd: int | None = None
@@ -239,17 +255,6 @@ class _DirSource:
             except OSError as exc:
                 raise _Unreadable(f"cannot read: {exc.strerror}") from None
 
-    def read(self, rel: str, limit: int) -> bytes:
-        chunks: list[bytes] = []
-        self._read_into(rel, lambda view: chunks.append(bytes(view)), limit)
-        return b"".join(chunks)
-
-    def hash(self, rel: str) -> tuple[int, str]:
-        # Plain large reads, not mmap: a file truncated under a mapping kills the
-        # process with SIGBUS, and reads measured as fast here.
-        digest = hashlib.sha256()
-        size = self._read_into(rel, digest.update, None)
-        return size, digest.hexdigest()
 
 
 def _pump(readinto, sink, limit: int | None, size_hint: int) -> int:
@@ -268,7 +273,7 @@ def _pump(readinto, sink, limit: int | None, size_hint: int) -> int:
         sink(view[:n])
 
 
-class _ZipSource:
+class _ZipSource(_Reading):
     def __init__(self, path: Path, archive: zipfile.ZipFile):
         self.path = path
         self.archive = archive
@@ -370,15 +375,6 @@ class _ZipSource:
             raise _Unreadable(f"holds {size} bytes but the zip declares {info.file_size}")
         return size
 
-    def read(self, rel: str, limit: int) -> bytes:
-        chunks: list[bytes] = []
-        self._read_into(rel, lambda view: chunks.append(bytes(view)), limit)
-        return b"".join(chunks)
-
-    def hash(self, rel: str) -> tuple[int, str]:
-        digest = hashlib.sha256()
-        size = self._read_into(rel, digest.update, None)
-        return size, digest.hexdigest()
 
 
 def _entry_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:

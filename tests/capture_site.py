@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from capture.browser import descendant_pids
+
 from .servers import SITES, QuietHandler
 
 MAX_HOLD = 25.0
@@ -19,25 +21,13 @@ BEARER_SECRET = "TOKEN-zq81-bearer-secret-77"
 
 def chromium_descendants(root_pid: int) -> list[int]:
     """PIDs of Chromium processes below root_pid (the evidence process)."""
-    parents: dict[int, int] = {}
-    names: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    found = []
+    for pid in descendant_pids(root_pid):
         try:
-            stat = (entry / "stat").read_text()
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
         except OSError:
             continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        parents[int(entry.name)] = ppid
-        names[int(entry.name)] = name
-    found = []
-    for pid in parents:
-        walk, depth = pid, 0
-        while walk in parents and walk != root_pid and depth < 50:
-            walk, depth = parents[walk], depth + 1
-        if walk == root_pid and pid != root_pid and "chrom" in names[pid]:
+        if "chrom" in name:
             found.append(pid)
     return found
 

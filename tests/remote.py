@@ -4,6 +4,8 @@ they started) when the block ends. Every wait is bounded."""
 
 from __future__ import annotations
 
+from capture.browser import descendant_pids
+
 import contextlib
 import os
 import re
@@ -67,25 +69,7 @@ def _replace_value(words: list[str], option: str, value: str) -> list[str]:
     raise AssertionError(f"the README's command has no {option}: {' '.join(words)}")
 
 
-def descendants(root_pid: int) -> list[int]:
-    """PIDs below root_pid, parents before children, found through /proc (Linux)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
-    found: list[tuple[int, int]] = []
-    for pid in parents:
-        walk, depth = pid, 0
-        while walk in parents and walk != root_pid and depth < 50:
-            walk, depth = parents[walk], depth + 1
-        if walk == root_pid and pid != root_pid:
-            found.append((depth, pid))
-    return [pid for _, pid in sorted(found)]
+descendants = descendant_pids
 
 
 def kill_tree(process: subprocess.Popen) -> None:
