@@ -62,6 +62,3 @@ def print_demo(result) -> None:
     print_run(result.run, as_json=False)
     report = result.verification
     click.echo(f"Verified: {report.verdict} ({report.files_checked} files checked)")
-    pdf = result.run.root / "report.pdf"
-    if pdf.exists():
-        click.echo(f"Open the report: {pdf}")
