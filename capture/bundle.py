@@ -83,6 +83,12 @@ class BundleWriter:
         # lists, and what was written since SHA256SUMS last matched it.
         self._saved: Manifest | None = None
         self._unsaved: set[str] = set()
+        self._dirty_dirs: set[Path] = set()
+
+    def _sync_dirs(self) -> None:
+        for directory in sorted(self._dirty_dirs, key=lambda p: len(p.parts), reverse=True):
+            _fsync_dir(directory)
+        self._dirty_dirs.clear()
 
     @classmethod
     def create(cls, root: Path) -> "BundleWriter":
@@ -121,7 +127,11 @@ class BundleWriter:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync_dir(target.parent)
+        # Directory entries are made durable in batches (before the manifest that
+        # names them), not once per file: one fsync per directory per save.
+        self._dirty_dirs.add(target.parent)
+        if rel in (MANIFEST, SUMS):
+            self._sync_dirs()
         self._hashes[rel] = hashing.sha256.hexdigest()
         self._unsaved.add(rel)
 
@@ -146,6 +156,7 @@ class BundleWriter:
 
     def write_manifest(self, manifest: Manifest) -> str:
         """Atomically (re)write manifest.json; returns the bundle fingerprint."""
+        self._sync_dirs()  # the files it names are durable before it is
         fingerprint = self.write_file(MANIFEST, manifest.to_json_bytes())
         self._saved = manifest.model_copy(deep=True)
         return fingerprint

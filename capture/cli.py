@@ -127,6 +127,8 @@ def main():
 @click.option("--max-chat-scrolls", type=click.IntRange(1, 100_000), help="Bound on history loads.")
 @click.option("--jobs", type=click.IntRange(1, 32), help="Targets captured at once.")
 @click.option("--no-trace", is_flag=True, help="Skip the Playwright trace (faster).")
+@click.option("--no-report", is_flag=True,
+              help="Skip report.html/report.pdf (faster); write them later with `evidence report`.")
 @click.option("--headed", is_flag=True, help="Show the browser window.")
 @click.option("--resume", is_flag=True, help="Continue an unfinished bundle in -o.")
 @click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True)

@@ -5,6 +5,7 @@ capture (a half-captured page is still evidence)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -190,7 +191,7 @@ async def scroll_for_lazy_content(page, rec: Recorder, deadline: float) -> None:
             let y = 0, n = 0;
             while (n < maxSteps && y < document.documentElement.scrollHeight) {
                 window.scrollTo(0, y); n++; y += step;
-                await new Promise(r => requestAnimationFrame(() => setTimeout(r, 16)));
+                await new Promise(r => requestAnimationFrame(r));
             }
             window.scrollTo(0, 0);
             return n;
@@ -245,14 +246,35 @@ async def screenshot(page, rec: Recorder, full_page: bool, masks) -> None:
         rec.action("screenshot", f"{'full page' if full_page else 'first screen'}, {height} px tall")
         return
     count = 0
+    shoot = await _tile_camera(page, masks, options)
     for number, top in enumerate(range(0, height, TILE_HEIGHT), 1):
         tile = min(TILE_HEIGHT, height - top)
-        clip = {"x": 0, "y": top, "width": width, "height": tile}
-        data = await page.screenshot(clip=clip, full_page=True, **options)
+        data = await shoot({"x": 0, "y": top, "width": width, "height": tile})
         rec.write(f"screenshot-{number:03d}.png", data, "screenshot_tile", "image/png",
                   offset_y=top, height=tile)
         count = number
     rec.action("screenshot", f"page is {height} px tall (over {SINGLE_SHOT_MAX}): {count} tiles of up to {TILE_HEIGHT} px")
+
+
+async def _tile_camera(page, masks, options):
+    """How to take one tile. Without masks, one DevTools session and Chromium's fast
+    PNG encoder (about a third quicker per tile than Playwright's clip path, though
+    CSS animations are not frozen on it); with masks, Playwright, which paints them."""
+    if masks:
+        async def playwright_tile(clip):
+            return await page.screenshot(clip=clip, full_page=True, **options)
+
+        return playwright_tile
+    cdp = await page.context.new_cdp_session(page)
+
+    async def devtools_tile(clip):
+        shot = await cdp.send("Page.captureScreenshot", {
+            "format": "png", "clip": {**clip, "scale": 1},
+            "captureBeyondViewport": True, "optimizeForSpeed": True,
+        })
+        return base64.b64decode(shot["data"])
+
+    return devtools_tile
 
 
 async def snapshots(page, context, rec: Recorder) -> None:

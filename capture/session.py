@@ -203,6 +203,7 @@ def options_from_cli(argv, urls, orders, products, chats, pages, plan_path, out_
         profile=profile,
         tsa=list(opts.get("tsa_urls") or (plan.tsa if plan else [])),
         trace=not opts.get("no_trace", False),
+        report=not opts.get("no_report", False),
         resume=opts.get("resume", False),
         max_chat_scrolls=opts.get("max_chat_scrolls") or DEFAULT_MAX_CHAT_SCROLLS,
         chat_selector=opts.get("chat_selector"),
@@ -392,11 +393,7 @@ class Session:
         real = real_executable(self.found.executable) if self.found else None
         # Hashing a 300 MB browser binary takes a moment: overlap it with the page work.
         digest = asyncio.create_task(asyncio.to_thread(file_sha256, real)) if real else None
-        page = await self.context.new_page()
-        try:
-            user_agent = await page.evaluate("navigator.userAgent")
-        finally:
-            await page.close()
+        user_agent = await self._user_agent()
         settings = self.options.browser
         executable = str(self.found.executable) if self.found else None
         endpoint = settings.endpoint or settings.cdp_endpoint
@@ -420,6 +417,21 @@ class Session:
             timezone=settings.timezone,
             checks=self._clean_checks(browser, real),
         )
+
+    async def _user_agent(self) -> str:
+        # The browser-level DevTools session answers without opening a page.
+        try:
+            cdp = await self.browser.new_browser_cdp_session()
+            try:
+                return (await cdp.send("Browser.getVersion"))["userAgent"]
+            finally:
+                await cdp.detach()
+        except Exception:
+            page = await self.context.new_page()
+            try:
+                return await page.evaluate("navigator.userAgent")
+            finally:
+                await page.close()
 
     def _clean_checks(self, browser: BrowserInfo, real: Path | None) -> list[EnvironmentCheck]:
         try:
@@ -594,6 +606,10 @@ class Session:
         todo = self._todo()
         semaphore = asyncio.Semaphore(self.options.jobs)
         total = max((i for i, _ in todo), default=0)
+        # Chats take longest (history loading, many segments): start them first so the
+        # other targets fill the remaining jobs instead of queueing in front of them.
+        # The manifest keeps target order whatever finishes first.
+        todo.sort(key=lambda item: item[1].kind != "chat")
         tasks = [asyncio.create_task(self._capture_one(i, t, semaphore, total)) for i, t in todo]
         try:
             await asyncio.gather(*tasks)

@@ -1,0 +1,622 @@
+"""The benchmark: evidence-capture next to a bare Playwright script and shot-scraper.
+
+    .venv/bin/python bench/run.py [--rounds 5] [--quick] [--verify-gib 1] [--keep]
+
+In one run, on pages served by a stdlib server on 127.0.0.1 (bench/sites/: a plain
+order page, a 6 000 px product page, a 30 000 px page; tests/sites/chat/lazy.html: a
+400-message chat that loads history 30 messages at a time with a known delay):
+
+1. baseline      bench/baseline.py: one Chromium, go to each page, full-page screenshot, sha256
+2. shot-scraper  `shot-scraper multi` with full-page shots of the same pages, installed into a
+                 throwaway venv outside the repo, pointed at the same Chromium (bench/peer_wrapper.py)
+3. evidence      `evidence capture --page --product --page --chat`, every artifact (trace on);
+                 also with --no-trace (what the trace costs) and --jobs 1 (what concurrency gains)
+4. help          `evidence --help`
+Each is its own process (start-up and browser launch count for all alike), round-robin,
+median of the rounds. Then verify on a ~1 GiB bundle (bench/verify_bench.py) and chat
+seconds per 100 messages beyond the site's delays (bench/chat_bench.py).
+
+Prints a table and writes bench/results.json. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SITES = HERE / "sites"
+CHAT_SITE = REPO / "tests" / "sites" / "chat"
+WORK = HERE / "work"
+RESULTS = HERE / "results.json"
+PEER_VENV = Path(os.environ.get("EVIDENCE_BENCH_PEER_VENV", "/tmp/evidence-bench-peer-venv"))
+
+CHAT_MESSAGES = 400
+CHAT_DELAY_MS = 100  # per history load; lazy.js loads 30 messages a time
+RUN_TIMEOUT = 300  # seconds for any one measured command
+
+TARGETS = {  # ./evidence option, path on the bench server
+    "plain": ("--page", "/plain.html"),
+    "product": ("--product", "/product.html"),
+    "long": ("--page", "/long.html"),
+    "chat": ("--chat", f"/chat/lazy.html?n={CHAT_MESSAGES}&delay={CHAT_DELAY_MS}"),
+}
+TARGETS_MET = {
+    "capture_over_baseline": ("<=", 1.5),
+    "capture_over_shot_scraper": ("<", 1.0),
+    "verify_over_sha256sum": ("<=", 1.0),
+    "help_seconds": ("<", 0.3),
+}
+
+
+# --- the local site ----------------------------------------------------------------------
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """bench/sites at /, tests/sites/chat at /chat/, and /chat/history with a delay."""
+
+    delays: dict  # {"seconds": float, "loads": int, "lock": Lock}, shared by all requests
+    stopping: threading.Event
+
+    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+        pass
+
+    def translate_path(self, path):
+        route = urlsplit(path).path
+        if route.startswith("/chat/"):
+            self.directory = str(CHAT_SITE)
+            return super().translate_path(route[len("/chat") :])
+        self.directory = str(SITES)
+        return super().translate_path(route)
+
+    def do_GET(self):  # noqa: N802 - stdlib name
+        parts = urlsplit(self.path)
+        if parts.path != "/chat/history":
+            return super().do_GET()
+        query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        before = int(query.get("before", 1))
+        limit = min(int(query.get("limit", 30)), 200)
+        delay = min(int(query.get("delay", 0)), 5000) / 1000
+        started = time.perf_counter()
+        self.stopping.wait(delay)  # the site's own loading time, subtracted later
+        with self.delays["lock"]:
+            self.delays["seconds"] += time.perf_counter() - started
+            self.delays["loads"] += 1
+        body = json.dumps({"ids": list(range(max(1, before - limit), before))}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        return None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64
+
+
+class Site:
+    """The bench pages on 127.0.0.1:0 for as long as the `with` block runs."""
+
+    def __init__(self):
+        self.delays = {"seconds": 0.0, "loads": 0, "lock": threading.Lock()}
+        self.stopping = threading.Event()
+        handler = type("Handler", (_Handler,), {"delays": self.delays, "stopping": self.stopping})
+        self.server = _Server(("127.0.0.1", 0), partial(handler, directory=str(SITES)))
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+
+    def __enter__(self) -> Site:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def urls(self) -> dict[str, str]:
+        return {name: self.base + path for name, (_, path) in TARGETS.items()}
+
+    def reset_delays(self) -> None:
+        with self.delays["lock"]:
+            self.delays["seconds"], self.delays["loads"] = 0.0, 0
+
+    def delay_totals(self) -> tuple[float, int]:
+        with self.delays["lock"]:
+            return self.delays["seconds"], self.delays["loads"]
+
+
+# --- running and timing commands ----------------------------------------------------------
+
+
+class CommandFailed(Exception):
+    pass
+
+
+def timed(command: list[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, str]:
+    """(wall seconds, stdout) of one run; the whole process group is killed on a timeout
+    so that no browser outlives its run."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL, text=True, start_new_session=True,
+    )
+    try:
+        out, err = process.communicate(timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise CommandFailed(f"{Path(command[0]).name} took over {RUN_TIMEOUT} s") from None
+    elapsed = time.perf_counter() - start
+    if process.returncode != 0:
+        tail = (err.strip() or out.strip()).splitlines()[-3:]
+        raise CommandFailed(f"{Path(command[0]).name} exited {process.returncode}: " + " | ".join(tail))
+    return elapsed, out
+
+
+def evidence_command() -> list[str]:
+    script = Path(sys.executable).with_name("evidence")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "capture"]
+
+
+def chromium() -> tuple[str, list[str]]:
+    from capture.browser import find_browser, launch_args
+
+    return str(find_browser().executable), launch_args()
+
+
+# --- the peer ----------------------------------------------------------------------------------
+
+
+def setup_peer(say) -> tuple[list[str] | None, str]:
+    """(command prefix running shot-scraper, its version) or (None, why not)."""
+    python = PEER_VENV / "bin" / "python"
+    probe = [str(python), "-c", "import importlib.metadata as m; print(m.version('shot-scraper'))"]
+
+    def version() -> str | None:
+        if not python.exists():
+            return None
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=60, check=False)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    found = version()
+    if found is None:
+        say(f"installing shot-scraper into {PEER_VENV} (throwaway, outside the repo)")
+        base = getattr(sys, "_base_executable", sys.executable)
+        steps = [
+            [base, "-m", "venv", "--clear", str(PEER_VENV)],
+            [str(python), "-m", "pip", "install", "-q", "shot-scraper"],
+        ]
+        for step in steps:
+            try:
+                done = subprocess.run(step, capture_output=True, text=True, timeout=600, check=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                return None, f"`{' '.join(step[-3:])}` failed: {exc}"
+            if done.returncode != 0:
+                tail = " | ".join((done.stderr.strip() or done.stdout.strip()).splitlines()[-2:])
+                return None, f"`{' '.join(step[-3:])}` exited {done.returncode}: {tail}"
+        found = version()
+        if found is None:
+            return None, f"shot-scraper is not importable in {PEER_VENV} after pip install"
+    return [str(python), str(HERE / "peer_wrapper.py")], found
+
+
+def write_shots_yaml(path: Path, urls: dict[str, str]) -> None:
+    # No height: shot-scraper then takes a full-page screenshot (viewport 1280x720).
+    lines = [f"- url: {json.dumps(url)}\n  output: {name}.png\n" for name, url in urls.items()]
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+# --- reading evidence's own record of where the time went --------------------------------
+
+
+def _when(text: str | None) -> float | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else None
+
+
+def evidence_profile(bundle: Path, began: float, ended: float, names: tuple[str, ...]) -> dict:
+    """Phases of one `evidence capture` run from its manifest's times (wall clock)."""
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    captures = manifest["captures"]
+    problems = [f"{c['kind']}: {c['error']}" for c in captures if c.get("error")]
+    if manifest["status"] != "complete" or len(captures) != len(names) or problems:
+        raise CommandFailed(f"bundle {bundle.name} not complete: {problems or manifest['status']}")
+    first = min(_when(c["started_at"]) for c in captures)
+    last = max(_when(c["finished_at"]) for c in captures)
+    return {
+        "startup_to_manifest": _when(manifest["started_at"]) - began,
+        "manifest_to_first_capture": first - _when(manifest["started_at"]),
+        "captures": last - first,
+        "after_captures_to_finished": _when(manifest["finished_at"]) - last,
+        "finished_to_exit": ended - _when(manifest["finished_at"]),
+        "per_capture": {
+            names[c["index"] - 1]: _when(c["finished_at"]) - _when(c["started_at"]) for c in captures
+        },
+        "chat_messages": next((c.get("chat_messages") for c in captures if c["kind"] == "chat"), None),
+    }
+
+
+# --- the rounds --------------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args, say):
+        self.args = args
+        self.say = say
+        self.work = Path(tempfile.mkdtemp(prefix="run-", dir=WORK))
+        self.seconds: dict[str, list[float]] = {}
+        self.failures: dict[str, str] = {}
+        self.profiles: dict[str, list[dict]] = {}
+        self.chat_in_run: list[float] = []  # s per 100 messages, from the --jobs 1 runs
+        self.notes: list[str] = []
+
+    def commands(self, site: Site, peer: list[str] | None, executable: str, flags: list[str]):
+        """name -> make(out dir) -> (command, cwd, env, names of the targets it captures)."""
+        urls = site.urls()
+        pages = [name for name in TARGETS if name != "chat"]
+        evidence = evidence_command()
+
+        def capture(*extra, names=tuple(TARGETS)):
+            targets = [part for name in names for part in (TARGETS[name][0], urls[name])]
+            return lambda out: (evidence + ["capture", *targets, *extra, "-o", str(out)], None, None, names)
+
+        def baseline(names=tuple(TARGETS)):
+            command = [sys.executable, str(HERE / "baseline.py"), *(urls[name] for name in names)]
+            return lambda out: (command, None, None, names)
+
+        shots = self.work / "shots.yml"
+        write_shots_yaml(shots, urls)
+        peer_env = dict(os.environ, BENCH_CHROMIUM=executable)
+        peer_args = ["multi", str(shots), "--browser", "chromium", "--silent"]
+        peer_args += [f"--browser-arg={flag}" for flag in flags]
+        named = {
+            "baseline": baseline(),
+            "shot_scraper": lambda out: (peer + peer_args, out, peer_env, tuple(TARGETS)),
+            "capture": capture(),
+            "capture_no_trace": capture("--no-trace"),
+            "capture_jobs1": capture("--jobs", "1"),
+            # The same three pages without the chat: how far per-page work alone is
+            # from the baseline, apart from loading a chat's whole history.
+            "baseline_pages": baseline(names=tuple(pages)),
+            "capture_pages": capture(names=tuple(pages)),
+            "help": lambda out: (evidence + ["--help"], None, None, ()),
+        }
+        if peer is None:
+            del named["shot_scraper"]
+        return named
+
+    def run_one(self, name: str, make, site: Site, label: str, record: bool) -> None:
+        if name in self.failures:
+            return
+        out = self.work / f"{name}-{label}"
+        command, cwd, env, names = make(out)
+        if cwd is not None:
+            cwd.mkdir(parents=True)
+        site.reset_delays()
+        began = time.time()
+        try:
+            elapsed, stdout = timed(command, cwd, env)
+            if name.startswith("baseline") and len(json.loads(stdout)) != len(names):
+                raise CommandFailed(f"baseline hashed {stdout.strip()!r}")
+            if name == "shot_scraper":
+                missing = [n for n in TARGETS if not (out / f"{n}.png").is_file()]
+                if missing:
+                    raise CommandFailed(f"shot-scraper wrote no {', '.join(missing)} screenshot")
+            profile = (evidence_profile(out, began, time.time(), names)
+                       if name.startswith("capture") else None)
+        except (CommandFailed, OSError, ValueError) as exc:
+            self.failures[name] = str(exc)
+            self.say(f"  {name}: FAILED, left out from now on: {exc}")
+            return
+        if profile and name == "capture_jobs1":
+            delay, loads = site.delay_totals()
+            messages = profile["chat_messages"] or CHAT_MESSAGES
+            chat = (profile["per_capture"]["chat"] - delay) / messages * 100
+            profile.update(chat_history_loads=loads, chat_site_delay=delay)
+            if record:
+                self.chat_in_run.append(chat)
+        if record:
+            self.seconds.setdefault(name, []).append(elapsed)
+            if profile:
+                self.profiles.setdefault(name, []).append(profile)
+        if not self.args.keep:
+            shutil.rmtree(out, ignore_errors=True)
+
+    def rounds(self, site: Site, named: dict) -> None:
+        self.say("warm-up (not counted): page cache, .pyc files; one run of each program")
+        for name in ("baseline", "shot_scraper", "capture"):
+            if name in named:
+                self.run_one(name, named[name], site, "warmup", record=False)
+        for number in range(1, self.args.rounds + 1):
+            began = time.perf_counter()
+            for name, make in named.items():
+                repeats = 3 if name == "help" else 1  # cheap; more samples steady the median
+                for repeat in range(repeats):
+                    self.run_one(name, make, site, f"{number}-{repeat}", record=True)
+            line = ", ".join(f"{n} {self.seconds[n][-1]:.2f}" for n in named if n in self.seconds)
+            self.say(f"round {number}/{self.args.rounds} ({time.perf_counter() - began:.0f} s): {line}")
+
+
+def _median_profile(profiles: list[dict]) -> dict:
+    result = {}
+    for key, value in profiles[0].items():
+        if isinstance(value, dict):
+            result[key] = {k: statistics.median(p[key][k] for p in profiles) for k in value}
+        elif isinstance(value, (int, float)) and value is not None:
+            result[key] = statistics.median(p[key] for p in profiles)
+    return result
+
+
+def _verify_results(args, say) -> dict:
+    try:
+        from verify_bench import bench_verify
+    except ImportError as exc:
+        say(f"bench/verify_bench.py not usable ({exc}); verify left out")
+        return {"error": f"bench/verify_bench.py not usable: {exc}"}
+    size_mib = max(16, int(args.verify_gib * 1024))
+    say(f"verify: building a {size_mib} MiB bundle, then {args.rounds} interleaved rounds")
+    try:
+        return bench_verify(args.rounds, size_mib=size_mib)
+    except Exception as exc:
+        say(f"verify benchmark failed: {exc}")
+        return {"error": str(exc)}
+
+
+def _chat_results(args, say) -> dict:
+    try:
+        from chat_bench import bench_chat
+    except ImportError as exc:
+        say(f"bench/chat_bench.py not usable ({exc}); chat figure taken from the --jobs 1 runs")
+        return {"error": f"bench/chat_bench.py not usable: {exc}"}
+    messages = 100 if args.quick else CHAT_MESSAGES
+    say(f"chat: {messages} messages, {args.rounds} rounds (bench/chat_bench.py)")
+    try:
+        return bench_chat(messages=messages, rounds=args.rounds)
+    except Exception as exc:
+        say(f"chat benchmark failed: {exc}; chat figure taken from the --jobs 1 runs")
+        return {"error": str(exc)}
+
+
+def _chat_seconds(chat: dict) -> float | None:
+    """The seconds-per-100-messages figure of bench_chat's result, whatever its key."""
+    for key in ("seconds_per_100_messages", "median_seconds_per_100", "per_100_messages",
+                "median_seconds_per_100_messages", "seconds_per_100"):
+        value = chat.get(key)
+        if isinstance(value, (int, float)):
+            return float(value)
+    return None
+
+
+def _check(value: float | None, rule: tuple[str, float]) -> bool | None:
+    if value is None:
+        return None
+    op, bound = rule
+    return value <= bound if op == "<=" else value < bound
+
+
+def summarise(bench: Bench, verify: dict, chat: dict, meta: dict) -> dict:
+    median = {name: statistics.median(values) for name, values in bench.seconds.items()}
+    vm = verify.get("median_seconds", {})
+    ratios = {}
+    if "capture" in median and "baseline" in median:
+        ratios["capture_over_baseline"] = median["capture"] / median["baseline"]
+    if "capture" in median and "shot_scraper" in median:
+        ratios["capture_over_shot_scraper"] = median["capture"] / median["shot_scraper"]
+    # The same ratios taken round by round (neighbouring runs share the machine's load),
+    # then the median: steadier than a ratio of medians on a busy machine.
+    paired = {}
+    for top, bottom in (("capture", "baseline"), ("capture", "shot_scraper"),
+                        ("capture_pages", "baseline_pages"), ("capture_jobs1", "capture")):
+        if top in bench.seconds and bottom in bench.seconds:
+            pairs = list(zip(bench.seconds[top], bench.seconds[bottom]))
+            paired[f"{top}_over_{bottom}"] = statistics.median(a / b for a, b in pairs)
+    if "capture_no_trace" in median and "baseline" in median:
+        ratios["capture_no_trace_over_baseline"] = median["capture_no_trace"] / median["baseline"]
+    if "capture_pages" in median and "baseline_pages" in median:
+        ratios["capture_over_baseline_pages_only"] = median["capture_pages"] / median["baseline_pages"]
+    if "capture_jobs1" in median and "capture" in median:
+        ratios["capture_jobs1_over_capture"] = median["capture_jobs1"] / median["capture"]
+    if vm.get("verify") and vm.get("sha256sum"):
+        ratios["verify_over_sha256sum"] = vm["verify"] / vm["sha256sum"]
+    if vm.get("verify") and vm.get("hashlib"):
+        ratios["verify_over_hashlib"] = vm["verify"] / vm["hashlib"]
+    chat_figure = _chat_seconds(chat)
+    chat_source = "bench/chat_bench.py"
+    if chat_figure is None and bench.chat_in_run:
+        chat_figure, chat_source = statistics.median(bench.chat_in_run), "the --jobs 1 capture runs"
+    checks = dict(ratios, help_seconds=median.get("help"))
+    return {
+        "benchmark": "evidence-capture vs bare Playwright vs shot-scraper",
+        **meta,
+        "median_seconds": median,
+        "seconds": bench.seconds,
+        "ratios": ratios,
+        "paired_ratios_median": paired,
+        "trace_cost_seconds": (median["capture"] - median["capture_no_trace"])
+        if {"capture", "capture_no_trace"} <= median.keys() else None,
+        "chat_seconds_per_100_messages": chat_figure,
+        "chat_source": chat_source,
+        "chat_in_run_seconds_per_100_messages": bench.chat_in_run,
+        "targets": {
+            name: {"rule": f"{op} {bound}", "value": checks.get(name), "met": _check(checks.get(name), (op, bound))}
+            for name, (op, bound) in TARGETS_MET.items()
+        } | {"chat_seconds_per_100_messages": {"rule": "< 1.0", "value": chat_figure,
+                                               "met": _check(chat_figure, ("<", 1.0))}},
+        "evidence_profile_median": {name: _median_profile(p) for name, p in bench.profiles.items()},
+        "failures": bench.failures,
+        "verify": {k: verify[k] for k in ("bundle_bytes", "bundle_files", "rounds", "cpu_sha_extensions",
+                                          "median_seconds", "median_cpu_seconds", "ratios", "error")
+                   if k in verify},
+        "chat": {k: v for k, v in chat.items() if not isinstance(v, list) or len(v) <= 20},
+        "notes": bench.notes,
+    }
+
+
+LABELS = {
+    "baseline": "baseline: bare Playwright, full-page shots",
+    "shot_scraper": "shot-scraper multi, full-page shots",
+    "capture": "evidence capture, every artifact",
+    "capture_no_trace": "evidence capture --no-trace",
+    "capture_jobs1": "evidence capture --jobs 1",
+    "baseline_pages": "baseline, the 3 pages without the chat",
+    "capture_pages": "evidence capture, the 3 pages without the chat",
+    "help": "evidence --help",
+}
+
+
+def print_table(results: dict, out=print) -> None:
+    median, ratios = results["median_seconds"], results["ratios"]
+    out("")
+    out(f"{'median wall time (s)':<52}{'median':>8}   runs")
+    for name, label in LABELS.items():
+        if name in median:
+            runs = " ".join(f"{s:.2f}" for s in results["seconds"][name])
+            out(f"  {label:<50}{median[name]:>8.2f}   {runs}")
+        elif name in results["failures"]:
+            out(f"  {label:<50}{'n/a':>8}   {results['failures'][name]}")
+    verify = results["verify"]
+    if "median_seconds" in verify:
+        gib = verify["bundle_bytes"] / (1 << 30)
+        for name, label in (("verify", f"evidence verify ({gib:.2f} GiB)"),
+                            ("hashlib", "hashlib on all cores"), ("sha256sum", "sha256sum -c SHA256SUMS")):
+            out(f"  {label:<50}{verify['median_seconds'][name]:>8.2f}")
+    else:
+        out(f"  {'evidence verify':<50}{'n/a':>8}   {verify.get('error')}")
+    chat = results["chat_seconds_per_100_messages"]
+    chat_text = f"{chat:>8.2f}   (from {results['chat_source']})" if chat is not None else f"{'n/a':>8}"
+    out(f"  {'chat s per 100 messages beyond site delays':<50}{chat_text}")
+    if results["trace_cost_seconds"] is not None:
+        out(f"  {'what the trace costs (capture - --no-trace)':<50}{results['trace_cost_seconds']:>8.2f}")
+    out("")
+    out("ratios")
+    for name, value in ratios.items():
+        target = results["targets"].get(name)
+        verdict = ""
+        if target:
+            verdict = f"   target {target['rule']}: {'met' if target['met'] else 'MISSED'}"
+        out(f"  {name:<50}{value:>8.2f}{verdict}")
+    for name, value in results["paired_ratios_median"].items():
+        out(f"  {name + ' (per round)':<50}{value:>8.2f}")
+    for name in ("help_seconds", "chat_seconds_per_100_messages"):
+        target = results["targets"][name]
+        if target["value"] is not None:
+            out(f"  {name:<50}{target['value']:>8.2f}   target {target['rule']}: "
+                f"{'met' if target['met'] else 'MISSED'}")
+
+
+def print_timeline(bundle: Path) -> None:
+    """Where one bundle's time went: every action and file of each capture, in order."""
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    origin = _when(manifest["started_at"])
+    for capture in manifest["captures"]:
+        events = [(_when(capture["started_at"]), "start")]
+        events += [(_when(a["at"]), f"{a['type']}: {a['detail'][:100]}") for a in capture["actions"]]
+        events += [(_when(a["created_at"]), f"wrote {a['path'].rsplit('/', 1)[-1]} ({a['bytes']:,} bytes)")
+                   for a in capture["artifacts"]]
+        events.append((_when(capture["finished_at"]), "finished"))
+        events.sort(key=lambda event: event[0])
+        print(f"capture {capture['index']} ({capture['kind']}) {capture['requested_url']}")
+        previous = events[0][0]
+        for when, what in events:
+            print(f"  {when - origin:8.3f} s  +{when - previous:6.3f}  {what}")
+            previous = when
+    for artifact in manifest["artifacts"]:
+        print(f"session  {_when(artifact['created_at']) - origin:8.3f} s  wrote {artifact['path']}")
+    print(f"manifest finished at {_when(manifest['finished_at']) - origin:.3f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds (median); default 5")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 1 round, 64 MiB verify bundle, 100-message chat bench")
+    parser.add_argument("--verify-gib", type=float, default=1.0, help="size of the verify bundle")
+    parser.add_argument("--no-peer", action="store_true", help="leave shot-scraper out")
+    parser.add_argument("--keep", action="store_true", help="keep bundles and shots under bench/work/")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="results JSON (default bench/results.json)")
+    parser.add_argument("--timeline", type=Path, metavar="BUNDLE",
+                        help="only print where BUNDLE's capture time went (from its manifest) and exit")
+    args = parser.parse_args()
+    if args.timeline:
+        print_timeline(args.timeline)
+        return
+    if args.quick:
+        args.rounds, args.verify_gib = 1, min(args.verify_gib, 1 / 16)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    started = time.perf_counter()
+    WORK.mkdir(parents=True, exist_ok=True)
+    executable, flags = chromium()
+    bench = Bench(args, say)
+    peer, peer_version = (None, "left out (--no-peer)") if args.no_peer else setup_peer(say)
+    if peer is None:
+        say(f"shot-scraper: not run: {peer_version}")
+        bench.failures["shot_scraper"] = peer_version
+    else:
+        bench.notes.append(
+            f"shot-scraper {peer_version} in {PEER_VENV}, launched through bench/peer_wrapper.py, which "
+            f"sets Playwright's executable_path to {executable}; flags via --browser-arg; its viewport "
+            "is shot-scraper's default 1280x720 (a height would turn full-page shots off)"
+        )
+    try:
+        with Site() as site:
+            say(f"serving bench pages on {site.base}; Chromium {executable} {' '.join(flags)}")
+            named = bench.commands(site, peer, executable, flags)
+            bench.rounds(site, named)
+    finally:
+        if not args.keep:
+            shutil.rmtree(bench.work, ignore_errors=True)
+    verify = _verify_results(args, say)
+    chat = _chat_results(args, say)
+    browser_version = subprocess.run([executable, "--version"], capture_output=True, text=True,
+                                     check=False).stdout.strip()
+    meta = {
+        "rounds": args.rounds,
+        "quick": args.quick,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "browser": browser_version,
+        "chat": f"{CHAT_MESSAGES} messages, {CHAT_DELAY_MS} ms per history load of 30",
+        "pages": {name: path for name, (_, path) in TARGETS.items()},
+        "load_average": os.getloadavg(),
+    }
+    results = summarise(bench, verify, chat, meta)
+    results["total_seconds"] = time.perf_counter() - started
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print_table(results)
+    say(f"\nwrote {args.output} in {results['total_seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    main()
