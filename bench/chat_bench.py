@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from capture.browser import find_browser, launch_args
-from tests.test_chat import chat_site, new_recorder
+from tests.chat_site import chat_site, new_recorder
 
 DELAY_MS = 100  # what lazy.html asks the history endpoint to wait per page
 

@@ -300,6 +300,8 @@ class Bench:
             "shot_scraper": lambda out: (peer + peer_args, out, peer_env, tuple(TARGETS)),
             "capture": capture(),
             "capture_no_trace": capture("--no-trace"),
+            # Every artifact in the manifest, but the report rendered later.
+            "capture_no_report": capture("--no-report"),
             "capture_jobs1": capture("--jobs", "1"),
             # The same three pages without the chat: how far per-page work alone is
             # from the baseline, apart from loading a chat's whole history.
@@ -436,6 +438,10 @@ def summarise(bench: Bench, verify: dict, chat: dict, meta: dict) -> dict:
         if top in bench.seconds and bottom in bench.seconds:
             pairs = list(zip(bench.seconds[top], bench.seconds[bottom]))
             paired[f"{top}_over_{bottom}"] = statistics.median(a / b for a, b in pairs)
+    if "capture_no_report" in median and "baseline" in median:
+        ratios["capture_no_report_over_baseline"] = median["capture_no_report"] / median["baseline"]
+    if "capture_no_report" in median and "shot_scraper" in median:
+        ratios["capture_no_report_over_shot_scraper"] = median["capture_no_report"] / median["shot_scraper"]
     if "capture_no_trace" in median and "baseline" in median:
         ratios["capture_no_trace_over_baseline"] = median["capture_no_trace"] / median["baseline"]
     if "capture_pages" in median and "baseline_pages" in median:
@@ -483,6 +489,7 @@ LABELS = {
     "shot_scraper": "shot-scraper multi, full-page shots",
     "capture": "evidence capture, every artifact",
     "capture_no_trace": "evidence capture --no-trace",
+    "capture_no_report": "evidence capture --no-report",
     "capture_jobs1": "evidence capture --jobs 1",
     "baseline_pages": "baseline, the 3 pages without the chat",
     "capture_pages": "evidence capture, the 3 pages without the chat",

@@ -667,6 +667,7 @@ async def _load_history(
         )
         finished_before = requests.finished
         changed_at = None
+        retried = False
         while True:
             await requests.wait(POLL)
             now = await clock.call(box.handle.evaluate, _LOAD_JS, False)
@@ -690,7 +691,16 @@ async def _load_history(
                     )
                     return
             elif clock.now() - max(began, requests.last_activity) >= quiet:
-                return  # nothing in flight and nothing new: the start of the conversation
+                if retried:
+                    return  # nothing in flight and nothing new, twice: the start of the conversation
+                # Sites ignore a scroll that comes while they still finish the previous
+                # load (a "loading" flag cleared just after the rows land): scroll away
+                # and back to the top once more before calling it the start.
+                retried = True
+                await clock.call(box.handle.evaluate, _LOAD_JS, True)
+                history.tops += 1
+                began = clock.now()
+                continue
             if clock.left() < _capture_estimate(now["height"], now["client"]):
                 history.stopped = "time limit"
                 return

@@ -7,6 +7,8 @@
   const total = chatData.param("n", 400);
   const delay = chatData.param("delay", 100);
   const stallAfter = chatData.param("stall_after", Number(box.dataset.stallAfter || 0));
+  // Like many chats, ignore scrolls for a while after a load ("busy" cleared late).
+  const settle = chatData.param("settle", 0);
   const pageSize = 30;
   let oldest = Math.max(1, total - pageSize + 1);
   let page = 0;
@@ -35,7 +37,8 @@
     } catch (error) {
       loading.textContent = "加载失败，请重试";
     } finally {
-      busy = false;
+      if (settle) setTimeout(() => { busy = false; }, settle);
+      else busy = false;
     }
   }
   box.addEventListener("scroll", () => { if (box.scrollTop < 60) older(); });
