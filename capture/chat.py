@@ -31,8 +31,9 @@ IN_FLIGHT_LIMIT = 5.0
 # With no request in flight: how long nothing must change at the top before we
 # believe the history is complete. Scaled by how long earlier loads took.
 QUIET_FIRST = 1.0
-QUIET_MIN, QUIET_MAX = 0.5, 3.0
+QUIET_MIN, QUIET_MAX = 1.0, 3.0  # long enough for a few nudges (below)
 GRACE = 0.15  # a change at the top with no request seen: how long before it counts
+NUDGE = 0.2  # nothing in flight after a scroll to the top: scroll to it again this often
 CALL_LIMIT = 10.0  # one page.evaluate or screenshot; a hung page must not hang us
 STEP_ESTIMATE = 0.15  # seconds per capture step, to keep time for the capture itself
 WRITE_RESERVE = 0.3  # seconds kept for writing files at the end
@@ -667,7 +668,7 @@ async def _load_history(
         )
         finished_before = requests.finished
         changed_at = None
-        retried = False
+        nudged = began
         while True:
             await requests.wait(POLL)
             now = await clock.call(box.handle.evaluate, _LOAD_JS, False)
@@ -691,16 +692,13 @@ async def _load_history(
                     )
                     return
             elif clock.now() - max(began, requests.last_activity) >= quiet:
-                if retried:
-                    return  # nothing in flight and nothing new, twice: the start of the conversation
+                return  # nothing in flight and nothing new: the start of the conversation
+            elif clock.now() - nudged >= NUDGE:
                 # Sites ignore a scroll that comes while they still finish the previous
-                # load (a "loading" flag cleared just after the rows land): scroll away
-                # and back to the top once more before calling it the start.
-                retried = True
+                # load (a "busy" flag cleared just after the rows land): while nothing
+                # is in flight, scroll away and back to the top again now and then.
                 await clock.call(box.handle.evaluate, _LOAD_JS, True)
-                history.tops += 1
-                began = clock.now()
-                continue
+                nudged = clock.now()
             if clock.left() < _capture_estimate(now["height"], now["client"]):
                 history.stopped = "time limit"
                 return

@@ -341,3 +341,34 @@ def test_full_disk_stops_with_one_line_and_a_bundle_that_verifies(tmp_path, bad_
         assert report.captures >= 1
     finally:
         subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+def test_tls_error_is_recorded_and_the_error_page_kept(tmp_path):
+    import ssl
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from .servers import QuietHandler
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), QuietHandler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        out = tmp_path / "tls"
+        done = evidence("capture", f"https://127.0.0.1:{server.server_address[1]}/",
+                        "--timeout", "10", "--no-trace", "-o", out)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    capture = load_manifest(out).captures[0]
+    assert "ERR_CERT" in capture.error
+    assert [a.role for a in capture.artifacts] == ["screenshot"]
+    assert verify(out).verdict == "INTACT"

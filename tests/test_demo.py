@@ -40,3 +40,20 @@ def test_demo_captures_order_product_and_whole_chat_into_a_verified_bundle(tmp_p
         assert found >= 0, message["id"]
         cursor = found + len(message["text"])
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_serve_only_runs_the_shop_on_loopback_until_its_ttl(tmp_path):
+    import re
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "capture", "demo", "--serve-only", "--ttl", "3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
+        with urllib.request.urlopen(url + "/login", timeout=10) as response:
+            assert response.status == 200 and "demo123" in response.read().decode("utf-8")
+        assert proc.wait(timeout=30) == 0
+        assert "stopped" in proc.stdout.read()
+    finally:
+        proc.kill()
