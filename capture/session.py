@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from . import __version__
+from . import __version__, environment
 from .browser import BrowserSettings, file_sha256, os_description, public_endpoint, real_executable
 from .bundle import BundleWriter, MANIFEST
 from .errors import EvidenceError, UsageError
@@ -434,10 +434,6 @@ class Session:
                 await page.close()
 
     def _clean_checks(self, browser: BrowserInfo, real: Path | None) -> list[EnvironmentCheck]:
-        try:
-            from . import environment
-        except ImportError:
-            return []
         urls = [t.url for t in self.options.targets]
         checks = environment.clean_checks(urls)
         if self.tool_digest:
@@ -534,10 +530,6 @@ class Session:
             self.say(f"[{index}/{total}] {target.kind:<7} {status} {time.monotonic() - began:.1f} s {verdict}{extra}")
 
     def _after_capture(self, capture: Capture) -> None:
-        try:
-            from . import environment
-        except ImportError:
-            return
         host = urlsplit(capture.final_url or capture.requested_url).hostname
         response = capture.response
         checks = self.manifest.environment.checks
@@ -715,9 +707,5 @@ class _NoBrowser(Exception):
     pass
 
 
-def _tool_digest() -> str | None:
-    try:
-        from .environment import tool_digest
-    except ImportError:
-        return None
-    return tool_digest()
+def _tool_digest() -> str:
+    return environment.tool_digest()
