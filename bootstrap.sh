@@ -85,7 +85,13 @@ if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=zh family 2>/dev/
   apt_install fonts-noto-cjk fontconfig || say "could not install CJK fonts: install a Chinese font (e.g. Noto Sans CJK)"
 fi
 
-# 6. The job
+# 6. Test tools the suite calls (PDF page counts and pictures of the report)
+if [ "$mode" = test ] && ! command -v pdfinfo >/dev/null 2>&1; then
+  say "installing poppler-utils (pdfinfo, pdftoppm) for the tests"
+  apt_install poppler-utils || say "could not install poppler-utils: the report tests need pdfinfo"
+fi
+
+# 7. The job
 case "$mode" in
   demo)
     exec "$venv/bin/evidence" demo "$@" ;;
