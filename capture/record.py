@@ -14,19 +14,28 @@ MASK_COLOR = "#000000"
 
 
 class Recorder:
-    def __init__(self, capture: Capture, writer: BundleWriter, directory: str):
+    def __init__(self, capture: Capture, writer: BundleWriter, directory: str, secrets=None):
         self.capture = capture
         self.writer = writer
         self.directory = directory  # e.g. "captures/03-chat", forward slashes
+        self.secrets = secrets  # redact.Secrets of the session, or None
+
+    def clean(self, text: str) -> str:
+        """What may be written into the manifest: URLs without their credential
+        parameters (a ?token=... in a redirect), no known session secret."""
+        from .redact import scrub_text_urls
+
+        return scrub_text_urls(text, self.secrets)
 
     def action(self, type: str, detail: str = "", selector: str | None = None,
                outcome: str = "ok") -> Action:
-        done = Action(type=type, at=utc_now(), detail=detail, selector=selector, outcome=outcome)
+        done = Action(type=type, at=utc_now(), detail=self.clean(detail), selector=selector,
+                      outcome=outcome)
         self.capture.actions.append(done)
         return done
 
     def warn(self, message: str) -> None:
-        self.capture.warnings.append(message)
+        self.capture.warnings.append(self.clean(message))
 
     def write(self, name: str, data: bytes, role: str, media_type: str, **extra) -> Artifact:
         artifact = self.writer.write_artifact(
