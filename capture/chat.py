@@ -4,8 +4,8 @@ A chat lives in a fixed-height scroll box whose older messages arrive only when 
 user scrolls up, and which may be a virtualized list keeping only the visible rows in
 the DOM. A page screenshot shows one screen of it, so this module scrolls the box
 itself: to the top until the history stops growing, then from the top to the bottom
-in steps of one box height, taking a screenshot of the box and collecting its visible
-rows at each step. The transcript is merged from those steps, which is the only way
+in steps of one box height (each window starts where the previous picture was measured
+to end), taking a screenshot of the box and collecting its visible rows at each step. The transcript is merged from those steps, which is the only way
 to get all of a virtualized list: a row is known by its offset in the scrolled content
 and its text, so a row seen twice is kept once and two equal messages are both kept.
 
@@ -16,13 +16,17 @@ site runs out, what was captured is still written and a warning says how far it 
 from __future__ import annotations
 
 import asyncio
-import base64
 import math
 import statistics
 from dataclasses import dataclass, field
 from typing import Self
 
+from . import coverage
+from .coverage import MAX_PICTURED_HEIGHT
+from .errors import first_line
+from .png import png_size
 from .record import MASK_COLOR, Recorder
+from .scripts import script
 
 POLL = 0.025  # seconds between looks at the box while history loads
 # How long a history request may take before we call the endpoint stalled. Longer
@@ -37,317 +41,24 @@ NUDGE = 0.2  # nothing in flight after a scroll to the top: scroll to it again t
 CALL_LIMIT = 10.0  # one page.evaluate or screenshot; a hung page must not hang us
 STEP_ESTIMATE = 0.15  # seconds per capture step, to keep time for the capture itself
 WRITE_RESERVE = 0.3  # seconds kept for writing files at the end
+FOREIGN_SLACK = 2  # CSS px of a picture outside the box that sub-pixel layout explains
 # Kinds of request through which chats fetch history (JSONP uses scripts).
 HISTORY_REQUESTS = frozenset({"xhr", "fetch", "script"})
 
-# Which elements are the message rows: the children of the descendant with the most
-# element children, among those holding a fair share of the text (a long rich message
-# can have more children than a short chat has messages); when messages are grouped
-# (by day), the children of every group of the same shape.
-_ROWS_LIB = r"""
-  function rowParents(el) {
-    const total = (el.textContent || "").length;
-    let best = el, most = el.childElementCount, seen = 0;
-    const walk = el.ownerDocument.createTreeWalker(el, NodeFilter.SHOW_ELEMENT);
-    while (walk.nextNode() && seen++ < 20000) {
-      const node = walk.currentNode, n = node.childElementCount;
-      if (n > most && (node.textContent || "").length >= 0.3 * total) { best = node; most = n; }
-    }
-    if (best === el || !best.parentElement) return [best];
-    const shape = (n) => n.tagName + "." + (n.classList[0] || "");
-    const groups = Array.from(best.parentElement.children).filter((n) => shape(n) === shape(best));
-    return groups.length > 1 ? groups : [best];
-  }
-"""
+# The scripts are capture/js/chat_*.js, each a function expression; they are put
+# together here by calling one with another, so each file still parses on its own.
+_ROWS = script("chat_rows")  # which elements are the message rows
+_FIND = script("chat_find")  # which element is the conversation
+# Made for the box once per call: its geometry and its rows.
+_VIEW = f"(\n{script('chat_view')}\n)(el, \n{_ROWS}\n)"
 
-# One library for detection and for a selector the user gave. Runs in the page;
-# returns CSS paths (verified unique), never touches the DOM.
-_FIND_LIB = (
-    r"""
-(target, opts) => {
-  const CHAT_WORDS = /chat|message|msg|conversation|dialog|talk|(^|[^a-z])im([-_ ]|$)|聊天|消息|客服|会话|对话/i;
-  const doc = document;
-  const vw = innerWidth || 1, vh = innerHeight || 1;
-  const isDoc = (el) => el === doc.scrollingElement || el === doc.documentElement || el === doc.body;
-  function scrolls(el) {
-    if (isDoc(el)) return false;
-    const style = getComputedStyle(el);
-    if (!/(auto|scroll|overlay)/.test(style.overflowY)) return false;
-    if (style.visibility === "hidden" || style.display === "none") return false;
-    return el.clientHeight >= 40 && el.scrollHeight > el.clientHeight + 4;
-  }
-  function area(el) {
-    const r = el.getBoundingClientRect();
-    return Math.max(0, Math.min(r.width, vw)) * Math.max(0, Math.min(r.height, vh));
-  }
-"""
-    + _ROWS_LIB
-    + r"""
-  function names(el) {
-    const cls = typeof el.className === "string" ? el.className : "";
-    return [el.id, cls, el.getAttribute("role") || "", el.getAttribute("aria-label") || ""].join(" ");
-  }
-  function composerBelow(el) {
-    // Chats have their message box right under the conversation.
-    const r = el.getBoundingClientRect();
-    let scope = el.parentElement;
-    for (let depth = 0; scope && depth < 2; depth++, scope = scope.parentElement) {
-      const boxes = scope.querySelectorAll('textarea, [contenteditable=""], [contenteditable="true"], [role="textbox"]');
-      for (const box of boxes) {
-        if (el.contains(box)) continue;
-        const b = box.getBoundingClientRect();
-        if (b.width && b.height && b.top >= r.bottom - 8 && b.top - r.bottom < 200 &&
-            b.left < r.right && b.right > r.left) return true;
-      }
-    }
-    return false;
-  }
-  function judge(el) {
-    const reasons = [];
-    const share = area(el) / (vw * vh);
-    let score = share;
-    const parents = rowParents(el);
-    const parent = parents[0];
-    const kids = parents.flatMap((p) => Array.from(p.children));
-    if (kids.length >= 3) {
-      const shapes = new Map();
-      let texty = 0;
-      for (const k of kids) {
-        const shape = k.tagName + "." + (k.classList[0] || "");
-        shapes.set(shape, (shapes.get(shape) || 0) + 1);
-        if ((k.textContent || "").trim()) texty++;
-      }
-      const common = Math.max(...shapes.values());
-      if (common / kids.length >= 0.6 && texty / kids.length >= 0.6) {
-        score += 1.5;
-        reasons.push(`${kids.length} similar rows with text`);
-      }
-    }
-    let hinted = CHAT_WORDS.test(names(parent)) || (kids[0] && CHAT_WORDS.test(names(kids[0])));
-    for (let n = el, depth = 0; n && depth < 3 && !hinted; n = n.parentElement, depth++) {
-      hinted = CHAT_WORDS.test(names(n)) || n.getAttribute("role") === "log";
-    }
-    if (hinted) { score += 1; reasons.push("chat-like names"); }
-    if (el.scrollTop > 0 && el.scrollTop + el.clientHeight >= el.scrollHeight - 4) {
-      score += 1;
-      reasons.push("scrolled to the latest");
-    }
-    if (composerBelow(el)) { score += 0.5; reasons.push("message box below"); }
-    reasons.push(`${Math.round(share * 100)}% of the viewport`);
-    return {score: Math.round(score * 1000) / 1000, reasons};
-  }
-  function cssPath(el) {
-    if (isDoc(el)) return "html";
-    const parts = [];
-    for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
-      if (node.id) {
-        const byId = "#" + CSS.escape(node.id);
-        if (doc.querySelectorAll(byId).length === 1) { parts.unshift(byId); break; }
-      }
-      if (node === doc.documentElement) { parts.unshift("html"); break; }
-      let part = node.tagName.toLowerCase();
-      const parent = node.parentElement;
-      if (!parent) { parts.unshift(part); break; }
-      const same = Array.from(parent.children).filter((c) => c.tagName === node.tagName);
-      if (same.length > 1) part += `:nth-of-type(${same.indexOf(node) + 1})`;
-      parts.unshift(part);
-    }
-    const path = parts.join(" > ");
-    return doc.querySelector(path) === el ? path : null;
-  }
-  function candidate(el) {
-    const path = cssPath(el);
-    if (!path) return null;
-    return {path, scrollHeight: el.scrollHeight, clientHeight: el.clientHeight, ...judge(el)};
-  }
-  function best(els) {
-    const found = els.filter(scrolls).map(candidate).filter(Boolean);
-    found.sort((a, b) => b.score - a.score);
-    return found;
-  }
-  const page = doc.scrollingElement || doc.documentElement;
-  const pageScrolls = page.scrollHeight > page.clientHeight + 4;
-  if (!target) {
-    const all = Array.from(doc.querySelectorAll("body *")).slice(0, 50000);
-    return {found: best(all), pageScrolls};
-  }
-  // A selector the user gave: the box itself, the box inside it, or the box around it.
-  if (isDoc(target)) return {found: [], pageScrolls, how: "page"};
-  if (scrolls(target)) return {found: [candidate(target)].filter(Boolean), pageScrolls, how: "itself"};
-  const inside = best(Array.from(target.querySelectorAll("*")));
-  if (inside.length) return {found: inside, pageScrolls, how: "inside"};
-  for (let up = target.parentElement; up; up = up.parentElement) {
-    if (scrolls(up)) return {found: [candidate(up)].filter(Boolean), pageScrolls, how: "around"};
-  }
-  return {found: [candidate(target)].filter(Boolean), pageScrolls, how: "as-is"};
-}
-"""
-)
-
-_DETECT_JS = f"(opts) => ({_FIND_LIB})(null, opts)"
-_RESOLVE_JS = f"(el, opts) => ({_FIND_LIB})(el, opts)"
-
-# Shared by the loading and capture steps: geometry of the box and its rows.
-_VIEW_LIB = (
-    r"""
-  const doc = el.ownerDocument;
-  const isDoc = el === doc.scrollingElement || el === doc.documentElement;
-  // One frame, then a task: by then the page's own frame callbacks and the work they
-  // queued (virtual lists render there) have run. The timer bounds it in a hidden tab.
-  const nextFrame = () => new Promise((done) => {
-    const timer = setTimeout(done, 100);
-    requestAnimationFrame(() => {
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => { clearTimeout(timer); done(); };
-      channel.port2.postMessage(0);
-    });
-  });
-  const go = (top) => el.scrollTo({top, behavior: "instant"});
-"""
-    + _ROWS_LIB
-    + r"""
-  let parentsSeen = null;
-  function rowElements() {
-    // Found once per call (the walk is not free), again if the page replaced them.
-    if (!parentsSeen || !parentsSeen.every((p) => p.isConnected && el.contains(p))) {
-      parentsSeen = rowParents(el);
-    }
-    return parentsSeen.flatMap((p) => Array.from(p.children));
-  }
-  function textOf(row) {
-    const lines = (row.innerText || "").split("\n")
-      .map((line) => line.replace(/\s+/g, " ").trim()).filter(Boolean);
-    if (lines.length) return lines.join("\n");
-    if (!row.querySelector("img, picture, video, canvas, svg")) return "";
-    const alts = Array.from(row.querySelectorAll("img[alt]")).map((i) => i.alt.trim()).filter(Boolean);
-    return alts.length ? `[图片 image: ${alts.join(", ")}]` : "[图片 image]";
-  }
-  // Offsets are in scroll-content coordinates: the same row has the same offset in
-  // every step, two equal messages never do.
-  function rows() {
-    const viewTop = isDoc ? 0 : el.getBoundingClientRect().top + el.clientTop;
-    const out = [];
-    for (const row of rowElements()) {
-      const r = row.getBoundingClientRect();
-      if (r.height) out.push({row, offset: Math.round(r.top - viewTop + el.scrollTop), height: r.height});
-    }
-    return out;
-  }
-  // Share of the visible window that rows fill: near 0 while a virtual list has not
-  // rendered the window yet.
-  function coverage(all) {
-    const top = el.scrollTop, bottom = top + el.clientHeight;
-    const spans = all.map(({offset, height}) => [Math.max(top, offset), Math.min(bottom, offset + height)])
-      .filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
-    let sum = 0, end = top;
-    for (const [a, b] of spans) { if (b > end) { sum += b - Math.max(a, end); end = b; } }
-    return sum / Math.max(1, el.clientHeight);
-  }
-  // Wait (bounded) until the window is rendered: debounced lists render late. Up to
-  // 1 s for an empty window, 0.4 s for one filled less than earlier windows were.
-  async function rendered(want) {
-    const start = performance.now();
-    for (;;) {
-      await nextFrame();
-      const filled = coverage(rows()), waited = performance.now() - start;
-      if (!(filled < 0.5 && waited < 1000) && !(filled < want && waited < 400)) return;
-    }
-  }
-  // A list whose rows in the DOM span much less than its content is virtualized.
-  function virtualized(all) {
-    if (!all.length) return true;
-    const last = all[all.length - 1];
-    return Math.abs(last.offset + last.height - all[0].offset) < el.scrollHeight - 2 * el.clientHeight;
-  }
-  function offsetOf(row) {
-    const viewTop = isDoc ? 0 : el.getBoundingClientRect().top + el.clientTop;
-    return Math.round(row.getBoundingClientRect().top - viewTop + el.scrollTop);
-  }
-"""
-)
-
-# Loading: go to the top (nudging when already there, so the page sees a scroll) and
-# report the height before, and what the top looks like a frame later.
-_LOAD_JS = (
-    "async (el, toTop) => {"
-    + _VIEW_LIB
-    + r"""
-  const before = el.scrollHeight;
-  if (toTop) {
-    if (el.scrollTop < 1) { go(Math.min(120, el.scrollHeight)); await nextFrame(); }
-    go(0);
-    if (virtualized(rows())) await rendered(0.5);
-  }
-  let first = "", firstOffset = Infinity;
-  for (const {row, offset} of rows()) {
-    if (offset < firstOffset) {
-      firstOffset = offset;
-      first = offset + ":" + (row.textContent || "").slice(0, 200);
-    }
-  }
-  return {top: Math.floor(el.scrollTop), height: el.scrollHeight, client: el.clientHeight, before, first};
-}"""
-)
-
-# Capture step. First checks that what the previous step returned still holds (a
-# virtual list may have rendered late: then it returns the fresh rows without
-# scrolling, and the caller retakes the screenshot). It also measures how far older
-# messages arriving at the top pushed the content down, by the offset of a reference
-# row, so that offsets stay those of the content as it was when the pass began.
-# Then it scrolls to `target` + that shift and returns the visible rows; a list that
-# has all its rows in the DOM needs no frame, a virtual one gets one.
-_STEP_JS = (
-    "async (el, arg) => {"
-    + _VIEW_LIB
-    + r"""
-  const visible = (all) => {
-    const top = el.scrollTop, bottom = top + el.clientHeight;
-    return all.filter(({offset, height}) => offset + height > top && offset < bottom)
-      .map(({row, offset, height}) => [offset, textOf(row), height]).filter(([, text]) => text);
-  };
-  const reference = (all) => {
-    const last = all[all.length - 1];
-    return last ? {row: last.row, offset: last.offset, text: (last.row.textContent || "").slice(0, 500)}
-                : {row: null, offset: 0, text: ""};
-  };
-  const sign = (found) => JSON.stringify(found);
-  const state = (all, found, ref) => ({
-    top: el.scrollTop, height: el.scrollHeight, client: el.clientHeight, rows: found,
-    filled: coverage(all),
-    sig: sign(found), ref: {offset: ref.offset, text: ref.text},
-    rect: isDoc ? null : (() => { const r = el.getBoundingClientRect();
-      return {x: r.left, y: r.top, width: r.width, height: r.height}; })(),
-    pageOffset: {x: scrollX, y: scrollY},
-    inView: isDoc || (() => { const r = el.getBoundingClientRect();
-      return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth; })(),
-  });
-  if (!arg.expect) {
-    // Screenshots are taken without Playwright's own wait for web fonts.
-    await Promise.race([doc.fonts.ready, new Promise((done) => setTimeout(done, 2000))]);
-  }
-  let all = rows();
-  if (arg.target === null && virtualized(all)) { await rendered(arg.want); all = rows(); }
-  const ref = reference(all);
-  const expect = arg.expect;
-  const across = expect && expect.ref.text === ref.text ? ref.offset - expect.ref.offset : 0;
-  if (expect) {
-    const found = visible(all);
-    if (sign(found) !== expect.sig || arg.target === null) {
-      return {stale: sign(found) !== expect.sig, across, within: 0, ...state(all, found, ref)};
-    }
-  }
-  go(arg.target + arg.shift + across);
-  // A list with every row in the DOM shows the new window at once; a virtual one
-  // renders it in a later frame. Should it render even later than we waited, the
-  // next step's check sees the rows change and the screenshot is retaken.
-  all = rows();
-  const virtual = virtualized(all);
-  if (virtual) { await rendered(arg.want); all = rows(); }
-  const same = ref.row && ref.row.isConnected && (ref.row.textContent || "").slice(0, 500) === ref.text;
-  const within = same ? offsetOf(ref.row) - ref.offset : 0;
-  return {stale: false, across, within, virtual, ...state(all, visible(all), reference(all))};
-}"""
-)
+_DETECT_JS = f"(opts) => (\n{_FIND}\n)(null, opts, \n{_ROWS}\n)"
+_RESOLVE_JS = f"(el, opts) => (\n{_FIND}\n)(el, opts, \n{_ROWS}\n)"
+_LOAD_JS = f"(el, toTop) => (\n{script('chat_load')}\n)(el, toTop, {_VIEW})"
+_STEP_JS = f"(el, arg) => (\n{script('chat_step')}\n)(el, arg, {_VIEW})"
+# Measured again once a picture is taken: a scroll that had not landed, or a viewport
+# that changed under the shot, narrows what the picture is recorded to show.
+_GEOMETRY_JS = f"(el) => {_VIEW}.geometry()"
 
 _BOTTOM_JS = "(el) => el.scrollTo({top: el.scrollHeight, behavior: 'instant'})"
 
@@ -442,8 +153,9 @@ class _History:
 @dataclass
 class _Segment:
     png: bytes
-    scroll_top: int
+    scroll_top: int  # the range of the conversation the picture shows, CSS px
     height: int
+    foreign: int = 0  # CSS px of the image that show something other than the box
 
 
 @dataclass
@@ -477,15 +189,17 @@ async def capture_chat(
     max_scrolls: int,
     deadline: float,
     mask: list[str] = (),
+    max_height: int = MAX_PICTURED_HEIGHT,
 ) -> None:
-    """Capture the whole conversation of a chat page into `rec`'s capture directory."""
+    """Capture the whole conversation of a chat page into `rec`'s capture directory,
+    pictures of at most `max_height` CSS px of it."""
     from playwright.async_api import Error as PlaywrightError
 
     clock = _Clock(deadline)
     try:
         box = await _find_container(page, rec, selector, clock)
     except (_Stopped, PlaywrightError) as exc:
-        rec.warn(f"chat not captured: could not find the conversation ({_reason(exc)})")
+        rec.warn(f"chat not captured: could not find the conversation ({first_line(exc)})")
         rec.action("chat_container", "no conversation found", selector=selector, outcome="failed")
         return
     rec.capture.chat_selector = box.path
@@ -495,19 +209,20 @@ async def capture_chat(
         try:
             await _load_history(box, rec, history, max_scrolls, clock, requests)
         except (_Stopped, PlaywrightError) as exc:
-            history.stopped = _reason(exc)
+            history.stopped = first_line(exc)
     _record_history(rec, history)
 
     files = _SegmentFiles(rec)
     done = _Pass()
     stop = None
     try:
-        async with _Camera(page, box, list(mask)) as camera:
-            done = await _capture_pass(box, clock, camera, files)
+        camera = _Camera(page, box, list(mask))
+        done = await _capture_pass(box, clock, camera, files, max_height)
     except _Partial as partial:
         done, stop = partial.done, partial.reason
     await files.finish(done.segments)
     _write_capture(page, box, rec, done, history, stop)
+    coverage.check(rec, coverage.SEGMENTS, rec.capture.chat_scroll_height)
 
     try:
         await clock.call(box.handle.evaluate, _BOTTOM_JS, limit=3.0)
@@ -522,11 +237,6 @@ def _plural(count: int, word: str) -> str:
 
 def _times(count: int) -> str:
     return "once" if count == 1 else f"{count} times"
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 # --- 1. which element is the conversation ----------------------------------------------
@@ -567,19 +277,42 @@ async def _find_container(page, rec: Recorder, selector: str | None, clock: _Clo
     return _Container(frame, handle, candidate["path"], False)
 
 
-async def _from_selector(page, rec: Recorder, selector: str, clock: _Clock) -> _Container | None:
+class _BadSelector(Exception):
+    """The selector itself is at fault, not the frame it was tried in."""
+
+
+async def _matches(frame, selector: str, clock: _Clock, judge: bool) -> list:
+    """The elements `selector` matches in `frame`; [] when the frame does not answer.
+
+    Playwright has no error class for a selector it cannot parse. With `judge`, a
+    failure is told apart by asking the frame a plain question: when it answers that
+    and the selector fails again, the selector is at fault (_BadSelector)."""
     from playwright.async_api import Error as PlaywrightError
 
+    try:
+        return await clock.call(frame.query_selector_all, selector, limit=5.0)
+    except PlaywrightError:
+        if not judge:
+            return []
+    try:
+        await clock.call(frame.query_selector, "html", limit=5.0)
+    except PlaywrightError:
+        return []  # detached or navigating: the frame is the trouble
+    try:
+        return await clock.call(frame.query_selector_all, selector, limit=5.0)
+    except PlaywrightError:
+        raise _BadSelector(selector) from None
+
+
+async def _from_selector(page, rec: Recorder, selector: str, clock: _Clock) -> _Container | None:
     problem = "matched nothing"
     hidden = False
     for frame in [page.main_frame] + [f for f in page.frames if f is not page.main_frame]:
         try:
-            matches = await clock.call(frame.query_selector_all, selector, limit=5.0)
-        except PlaywrightError as exc:
-            if frame is page.main_frame and "selector" in str(exc).lower():
-                problem = "is not a valid selector"
-                break
-            continue
+            matches = await _matches(frame, selector, clock, judge=frame is page.main_frame)
+        except _BadSelector:
+            problem = "is not a valid selector"
+            break
         for match in matches:
             if not await clock.call(match.is_visible, limit=5.0):
                 hidden = True
@@ -640,7 +373,7 @@ async def _page_itself(page, rec, clock, selector, given: bool = False) -> _Cont
 
 
 def _capture_estimate(height: int, client: int) -> float:
-    steps = math.ceil(height / max(client, 1)) + 1
+    steps = math.ceil(min(height, MAX_PICTURED_HEIGHT) / max(client, 1)) + 1
     return steps * STEP_ESTIMATE + WRITE_RESERVE + 0.5
 
 
@@ -773,79 +506,156 @@ class _SegmentFiles:
 
 
 async def _capture_pass(
-    box: _Container, clock: _Clock, camera: _Camera, files: _SegmentFiles
+    box: _Container, clock: _Clock, camera: _Camera, files: _SegmentFiles, cap: int
 ) -> _Pass:
-    """From the top to the bottom in steps of one box height: segments and rows."""
-    from playwright.async_api import Error as PlaywrightError
+    """From the top to the bottom, each window starting where the last picture ended:
+    segments and rows."""
+    return await _CapturePass(box, clock, camera, files, cap).run()
 
-    done = _Pass()
-    target = 0  # top of the next window, in the coordinates the pass began with
-    shift = 0  # how far older messages arriving at the top pushed the content down
-    last = None  # what the previous step saw, to check it still holds
-    finishing = False  # the last window is taken: only check that it still holds
-    stale_retakes = 0
-    steps, max_steps = 0, None
-    step_times: list[float] = []
-    filled: list[float] = []  # share of each window that rows filled
-    try:
-        while True:
-            steps += 1
-            if max_steps and steps > max_steps:
-                raise _Stopped("the conversation kept changing while it was captured")
-            needed = (max(step_times) if step_times else STEP_ESTIMATE) * 1.5 + WRITE_RESERVE
-            if clock.left() < needed:
-                raise _Stopped("time limit")
-            began = clock.now()
-            arg = {
-                "target": None if finishing else target,
-                "shift": shift,
-                "expect": None if stale_retakes >= 3 and not finishing else last,
-                "want": _want(filled),
-            }
-            step = await clock.call(box.handle.evaluate, _STEP_JS, arg)
-            moved = step["across"] + step["within"]
-            shift += moved
-            done.prepended += max(moved, 0)
-            for offset, text, height in step["rows"]:
-                done.add_row(offset - shift, text, height)
-            last = {"sig": step["sig"], "ref": step["ref"]}
-            if step["stale"]:
-                stale_retakes += 1
-                if moved:
-                    # The content moved under the last window: take it again where it is now.
-                    again = done.segments.pop()
-                    done.covered = max((s.scroll_top + s.height for s in done.segments), default=0)
-                    target, last, finishing = again.scroll_top, None, False
-                    continue
-                # The rows changed after the last screenshot (a late render): retake it.
-                done.segments[-1].png = await clock.call(camera.shoot, step, clock)
-                if finishing and stale_retakes >= 3:
-                    break
-                continue
-            if finishing:
-                break
-            stale_retakes = 0
-            png = await clock.call(camera.shoot, step, clock)
-            top, client = round(step["top"]) - shift, step["client"]
-            height = step["height"] - shift
-            if max_steps is None:
-                max_steps = 3 * math.ceil(height / max(client, 1)) + 20
-            if done.segments and top > done.covered:
-                raise _Stopped(f"the conversation did not scroll as asked (to {target} px)")
-            if done.segments and top <= done.segments[-1].scroll_top:
-                raise _Stopped(f"the conversation stopped scrolling at {top} px")
-            done.segments.append(_Segment(png, top, client))
-            await files.write_upto(done.segments, len(done.segments) - 1)
-            done.covered = max(done.covered, top + client)
-            done.scroll_height = height
-            filled.append(step["filled"])
-            step_times.append(clock.now() - began)
-            if done.covered >= height or client < 1:
-                finishing = True  # a virtual list may render the last window late
-            target = top + client
-        return done
-    except (_Stopped, PlaywrightError) as exc:
-        raise _Partial(done, _reason(exc)) from None
+
+class _CapturePass:
+    """One pass over the conversation, a window per step, and where it is between steps."""
+
+    def __init__(self, box: _Container, clock: _Clock, camera: _Camera, files: _SegmentFiles, cap: int):
+        self.box, self.clock, self.camera, self.files, self.cap = box, clock, camera, files, cap
+        self.done = _Pass()
+        self.target = 0  # top of the next window, in the coordinates the pass began with
+        self.shift = 0  # how far older messages arriving at the top pushed the content down
+        self.last: dict | None = None  # what the previous step saw, to check it still holds
+        self.finishing = False  # the last window is taken: only check that it still holds
+        self.stale_retakes = 0
+        self.steps, self.max_steps = 0, None
+        self.step_times: list[float] = []
+        self.filled: list[float] = []  # share of each window that rows filled
+
+    async def run(self) -> _Pass:
+        from playwright.async_api import Error as PlaywrightError
+
+        try:
+            while await self._step():
+                pass
+            return self.done
+        except (_Stopped, PlaywrightError) as exc:
+            raise _Partial(self.done, first_line(exc)) from None
+
+    async def _step(self) -> bool:
+        """One window; False once the pass is complete."""
+        self._count_step()
+        began = self.clock.now()
+        step = await self.clock.call(self.box.handle.evaluate, _STEP_JS, self._arg())
+        moved = self._absorb(step)
+        if step["stale"]:
+            return await self._retake(step, moved)
+        if self.finishing:
+            return False
+        self.stale_retakes = 0
+        segment = await _take(self.box, self.clock, self.camera, step, self.shift)
+        await self._keep(segment, step, began)
+        return True
+
+    def _count_step(self) -> None:
+        self.steps += 1
+        if self.max_steps and self.steps > self.max_steps:
+            raise _Stopped("the conversation kept changing while it was captured")
+        needed = (max(self.step_times) if self.step_times else STEP_ESTIMATE) * 1.5 + WRITE_RESERVE
+        if self.clock.left() < needed:
+            raise _Stopped("time limit")
+
+    def _arg(self) -> dict:
+        return {
+            "target": None if self.finishing else self.target,
+            "shift": self.shift,
+            "expect": None if self.stale_retakes >= 3 and not self.finishing else self.last,
+            "want": _want(self.filled),
+        }
+
+    def _absorb(self, step: dict) -> int:
+        """The step's rows, in the pass's coordinates; how far the content moved."""
+        moved = step["across"] + step["within"]
+        self.shift += moved
+        self.done.prepended += max(moved, 0)
+        for offset, text, height in step["rows"]:
+            self.done.add_row(offset - self.shift, text, height)
+        self.last = {"sig": step["sig"], "ref": step["ref"]}
+        return moved
+
+    async def _retake(self, step: dict, moved: int) -> bool:
+        """The last window changed after its picture; False when the pass ends here."""
+        done = self.done
+        self.stale_retakes += 1
+        if moved:
+            # The content moved under the last window: take it again where it is now.
+            again = done.segments.pop()
+            done.covered = max((s.scroll_top + s.height for s in done.segments), default=0)
+            self.target, self.last, self.finishing = again.scroll_top, None, False
+            return True
+        # The rows changed after the last screenshot (a late render): retake it.
+        done.segments[-1] = await _take(self.box, self.clock, self.camera, step, self.shift)
+        done.covered = max(s.scroll_top + s.height for s in done.segments)
+        return not (self.finishing and self.stale_retakes >= 3)
+
+    async def _keep(self, segment: _Segment, step: dict, began: float) -> None:
+        """A new window's picture joins the pass, which moves on to the next window."""
+        done, cap = self.done, self.cap
+        height = step["height"] - self.shift
+        if self.max_steps is None:
+            self.max_steps = 3 * math.ceil(min(height, cap) / max(segment.height, 1)) + 20
+        if done.segments and segment.scroll_top > done.covered:
+            raise _Stopped(f"the conversation did not scroll as asked (to {self.target} px)")
+        if done.segments and segment.scroll_top <= done.segments[-1].scroll_top:
+            raise _Stopped(f"the conversation stopped scrolling at {segment.scroll_top} px")
+        done.segments.append(segment)
+        await self.files.write_upto(done.segments, len(done.segments) - 1)
+        done.covered = max(done.covered, segment.scroll_top + segment.height)
+        done.scroll_height = height
+        self.filled.append(step["filled"])
+        self.step_times.append(self.clock.now() - began)
+        if done.covered >= height:
+            self.finishing = True  # a virtual list may render the last window late
+        elif done.covered >= cap:
+            raise _Stopped(f"the cap of {coverage.px(cap)} px per capture")
+        self.target = done.covered
+
+
+async def _take(box: _Container, clock: _Clock, camera: _Camera, step: dict, shift: int) -> _Segment:
+    """A picture of the window `step` saw, and the range of the conversation it shows,
+    from where the box was both before and after the shot and from the image itself."""
+    png = await clock.call(camera.shoot, step, clock)
+    after = await clock.call(box.handle.evaluate, _GEOMETRY_JS)
+    top, bottom, foreign = _pictured(step, after, png_size(png)[1], camera.how(step))
+    if bottom - top < 1:
+        raise _Stopped("the conversation box could not be pictured (outside the browser's viewport)")
+    return _Segment(png, top - shift, bottom - top, foreign)
+
+
+def _pictured(before: dict, after: dict, image_rows: int, how: str) -> tuple[int, int, int]:
+    """(top, bottom) of the box's scroll content that a picture shows, and how many CSS
+    px of the image show something other than the box.
+
+    The picture shows the box's scroll port only where the port was inside the browser's
+    viewport both when the shot was asked for and once it was taken, and where the image
+    has rows. A clip is cut to the viewport by Playwright, so a clip image starts at the
+    box's first visible row; an element screenshot is the whole box. The scroll position
+    is the one the shot was asked at: older messages arriving during the shot move
+    scrollTop with the content, and a window that changed under the shot is seen by the
+    next step, which takes it again."""
+    image = image_rows / max(before.get("dpr") or 1, 0.01)
+    clip_top = max(0.0, before["rect"]["y"]) if how == "clip" else 0.0
+    top, bottom, foreign = -math.inf, math.inf, 0.0
+    for state in (before, after):
+        # Everything below in the coordinates of the box's border box (0 = its top edge).
+        y = state["rect"]["y"] if how == "clip" else 0.0
+        shot = (clip_top - y, clip_top - y + image)
+        view = (-y, state["vh"] - y) if how == "clip" else (-math.inf, math.inf)
+        edge = state["rect"]["height"] if how != "document" else math.inf
+        inset = state["clientTop"]
+        low = max(inset, view[0], shot[0])
+        high = min(inset + state["client"], view[1], shot[1])
+        top = max(top, before["top"] + low - inset)
+        bottom = min(bottom, before["top"] + high - inset)
+        of_box = min(shot[1], view[1], edge) - max(shot[0], view[0], 0.0)
+        foreign = max(foreign, image - max(0.0, of_box))
+    return round(top), max(round(top), round(bottom)), round(foreign)
 
 
 def _want(filled: list[float]) -> float:
@@ -856,69 +666,70 @@ def _want(filled: list[float]) -> float:
 
 
 class _Camera:
-    """Screenshots of the box as it is scrolled.
+    """Screenshots of the box as it is scrolled, all through Playwright's own session.
 
-    Without masks, in the main frame, a direct DevTools capture of the box's rectangle:
-    the same bytes as page.screenshot(clip=...), in two thirds of the time, because
-    page.screenshot prepares and restores every frame of the page each time.
+    Not through a DevTools session of our own: Page.captureScreenshot with a clip there
+    replaces the page's device emulation (the 1280x900 viewport Playwright set on its
+    session) with that session's none, so for the shot the page is laid out at the
+    browser window's real size. In the demo that window was 87 px shorter than the
+    viewport, and the bottom 60 px of the first segment showed the page background
+    where the conversation was recorded to be.
     """
 
     def __init__(self, page, box: _Container, mask: list[str]):
         self.page, self.box = page, box
         self.locators = [page.locator(m) for m in mask]
-        self.devtools = None
 
-    async def __aenter__(self) -> Self:
-        from playwright.async_api import Error as PlaywrightError
-
-        if (
-            not self.locators
-            and not self.box.is_document
-            and self.box.frame is self.page.main_frame
-        ):
-            try:
-                self.devtools = await asyncio.wait_for(
-                    self.page.context.new_cdp_session(self.page), 5
-                )
-            except (PlaywrightError, TimeoutError):
-                self.devtools = None  # not Chromium's protocol: page.screenshot it is
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        from playwright.async_api import Error as PlaywrightError
-
-        if self.devtools is not None:
-            try:
-                await asyncio.wait_for(self.devtools.detach(), 5)
-            except (PlaywrightError, TimeoutError):
-                pass
+    def how(self, step: dict) -> str:
+        """"document" (the viewport of the page or frame that is the chat), "element"
+        (Playwright brings the box into view itself) or "clip" (the box's rectangle)."""
+        if self.box.is_document:
+            return "document"
+        if self.box.frame is not self.page.main_frame or not step["inView"] or step["rect"]["width"] < 1:
+            return "element"
+        return "clip"
 
     async def shoot(self, step: dict, clock: _Clock) -> bytes:
         page, box, mask = self.page, self.box, self.locators
         timeout = max(1.0, min(CALL_LIMIT, clock.left())) * 1000
-        if box.is_document:
+        how = self.how(step)
+        if how == "document":
             if box.frame is page.main_frame:
                 return await page.screenshot(mask=mask, mask_color=MASK_COLOR, timeout=timeout)
             element = await box.frame.frame_element()
             return await element.screenshot(mask=mask, mask_color=MASK_COLOR, timeout=timeout)
-        rect = step["rect"]
-        if box.frame is not page.main_frame or not step["inView"] or rect["width"] < 1:
+        if how == "element":
             # Playwright scrolls it into view and handles boxes taller than the window.
             return await box.handle.screenshot(mask=mask, mask_color=MASK_COLOR, timeout=timeout)
-        if self.devtools is not None:
-            clip = {
-                "x": rect["x"] + step["pageOffset"]["x"],
-                "y": rect["y"] + step["pageOffset"]["y"],
-                "width": rect["width"],
-                "height": rect["height"],
-                "scale": 1,
-            }
-            shot = await self.devtools.send(
-                "Page.captureScreenshot",
-                {"format": "png", "clip": clip, "captureBeyondViewport": False},
-            )
-            return base64.b64decode(shot["data"])
-        return await page.screenshot(clip=rect, mask=mask, mask_color=MASK_COLOR, timeout=timeout, caret="initial")
+        return await page.screenshot(
+            clip=step["rect"], mask=mask, mask_color=MASK_COLOR, timeout=timeout, caret="initial"
+        )
+
+
+def _foreign(done: _Pass) -> list[tuple[int, _Segment]]:
+    return [(n, s) for n, s in enumerate(done.segments, 1) if s.foreign > FOREIGN_SLACK]
+
+
+def _notes(done: _Pass, history: _History, stop: str | None, messages: int) -> list[str]:
+    """The warnings of a chat capture, also written at the top of the transcript."""
+    notes = []
+    if history.stopped:
+        notes.append(
+            f"chat history may be incomplete: stopped after {_plural(history.loads, 'load')} "
+            f"({history.stopped}), {messages} messages captured"
+        )
+    if stop and done.segments:
+        covers = coverage.statement(coverage.SEGMENTS, done.covered, done.scroll_height)
+        notes.append(f"chat capture stopped early ({stop}): {covers}, {messages} messages captured")
+    elif stop:
+        notes.append(f"chat capture stopped early ({stop}) before the first segment")
+    for number, segment in _foreign(done):
+        notes.append(
+            f"chat-{number:03d}.png: {segment.foreign} px of the picture show something other "
+            f"than the conversation box; it is recorded as showing only {segment.scroll_top}–"
+            f"{segment.scroll_top + segment.height} px of the conversation"
+        )
+    return notes
 
 
 def _write_capture(
@@ -928,19 +739,7 @@ def _write_capture(
     rec.capture.chat_scroll_height = done.scroll_height or None
     rec.capture.chat_messages = len(messages)
 
-    notes = []
-    if history.stopped:
-        notes.append(
-            f"chat history may be incomplete: stopped after {_plural(history.loads, 'load')} "
-            f"({history.stopped}), {len(messages)} messages captured"
-        )
-    if stop and done.segments:
-        notes.append(
-            f"chat capture stopped early ({stop}): the segments cover {done.covered} of "
-            f"{done.scroll_height} px, {len(messages)} messages captured"
-        )
-    elif stop:
-        notes.append(f"chat capture stopped early ({stop}) before the first segment")
+    notes = _notes(done, history, stop, len(messages))
     for note in notes:
         rec.warn(note)
     if done.prepended:
@@ -954,7 +753,7 @@ def _write_capture(
         f"{_plural(len(done.segments), 'segment')} over {done.covered} of "
         f"{done.scroll_height} px, {_plural(len(messages), 'message')}",
         selector=box.path,
-        outcome="warning" if stop else "ok",
+        outcome="warning" if stop or _foreign(done) else "ok",
     )
 
     header = [

@@ -5,23 +5,38 @@ capture (a half-captured page is still evidence)."""
 from __future__ import annotations
 
 import asyncio
-import base64
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+from . import coverage
+from .coverage import MAX_PICTURED_HEIGHT
+from .errors import first_line
 from .manifest import Response, Tls
 from .plan import Target
 from .record import MASK_COLOR, Recorder
+from .scripts import script
 
 # GPU-backed Chromium repeats content beyond its 16 384 px texture limit; the software
 # rasteriser of headless Chromium 156 paints 1280 px wide pages whole only up to about
 # 86 600 px and leaves the rest white. Above the lower bound we tile, always.
 SINGLE_SHOT_MAX = 16_384
 TILE_HEIGHT = 8_192
+HEIGHT_SLACK = 2  # px between what a page reports and what is laid out: sub-pixel rounding
+CALL_LIMIT = 10.0  # one question to a page that may be hostile or hung
+SHOT_FLOOR = 30.0  # seconds the page's picture may take even past the deadline: it is the evidence
+TILE_FLOOR = 10.0  # the same for one tile; only the first is taken past the deadline
+SNAPSHOT_RESERVE = 2.0  # seconds kept after the tiles for the DOM, MHTML and text
+ERROR_SHOT_FLOOR = 5.0  # seconds each try at the error page's picture may take, deadline or not
+ERROR_SHOT_TRIES = 6
+_CLAIMED_HEIGHT_JS = (
+    "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
+)
 SETTLE_QUIET = 0.5  # seconds without network traffic that count as "settled"
 SETTLE_CAP = 3.0  # never wait longer than this for quiet: chats long-poll forever
 LAZY_SCROLL_MAX_STEPS = 200
+LAZY_SCROLL_TIME = 15.0  # seconds at most for that scroll, whatever the page says its height is
 
 LOGIN_HINTS = ("login", "signin", "sign-in", "logon", "passport", "auth", "sso")
 
@@ -33,6 +48,8 @@ class PageOptions:
     chat_selector: str | None = None
     profile: str | None = None  # name of the login profile, for expiry warnings
     login_used: bool = False
+    secrets: object | None = None  # the session's redact.Secrets, shared by its pages
+    max_pictured_height: int = MAX_PICTURED_HEIGHT  # CSS px of pictures per capture
 
 
 class NetworkWatch:
@@ -106,7 +123,15 @@ async def _provenance(response, rec: Recorder) -> Response:
         details = None
     if details:
         def when(value):
-            return datetime.fromtimestamp(value, timezone.utc) if value else None
+            # Whatever a (possibly remote) browser reports: an absurd date is a warning,
+            # never the loss of the whole provenance record.
+            if value is None:
+                return None
+            try:
+                return datetime.fromtimestamp(value, timezone.utc)
+            except (OverflowError, OSError, ValueError, TypeError):
+                rec.warn(f"TLS certificate date not representable: {value!r}")
+                return None
 
         result.tls = Tls(
             protocol=details.get("protocol"),
@@ -158,7 +183,7 @@ async def perform_actions(page, target: Target, rec: Recorder, watch: NetworkWat
         try:
             count = await locator.count()
         except Exception as exc:
-            count, error = 0, str(exc).splitlines()[0]
+            count, error = 0, first_line(exc)
         else:
             error = ""
         if count == 0:
@@ -169,7 +194,7 @@ async def perform_actions(page, target: Target, rec: Recorder, watch: NetworkWat
             await locator.first.click(timeout=_remaining_ms(deadline, 0.2))
             rec.action("click", f"clicked the first of {count} match(es)", selector=selector)
         except Exception as exc:
-            rec.action("click", str(exc).splitlines()[0], selector=selector, outcome="warning")
+            rec.action("click", first_line(exc), selector=selector, outcome="warning")
             rec.warn(f"click on {selector!r} failed")
             continue
         await watch.settle(rec, deadline, cap=1.5)
@@ -179,25 +204,26 @@ async def perform_actions(page, target: Target, rec: Recorder, watch: NetworkWat
             await page.evaluate(target.javascript)
             rec.action("javascript", target.javascript[:500])
         except Exception as exc:
-            rec.action("javascript", str(exc).splitlines()[0], outcome="warning")
+            rec.action("javascript", first_line(exc), outcome="warning")
             rec.warn("the plan's javascript failed")
 
 
 async def scroll_for_lazy_content(page, rec: Recorder, deadline: float) -> None:
-    """Scroll through the page once so lazy images load, then back to the top."""
-    steps = await page.evaluate(
-        """async (maxSteps) => {
-            const step = Math.max(200, window.innerHeight);
-            let y = 0, n = 0;
-            while (n < maxSteps && y < document.documentElement.scrollHeight) {
-                window.scrollTo(0, y); n++; y += step;
-                await new Promise(r => requestAnimationFrame(r));
-            }
-            window.scrollTo(0, 0);
-            return n;
-        }""",
-        LAZY_SCROLL_MAX_STEPS,
-    )
+    """Scroll through the page once so lazy images load, then back to the top.
+
+    Bounded in steps and in time: the page's reported height may be anything."""
+    walk = page.evaluate(script("page_lazy_scroll"), LAZY_SCROLL_MAX_STEPS)
+    limit = max(1.0, min(LAZY_SCROLL_TIME, _remaining_ms(deadline, 0.3) / 1000))
+    try:
+        steps = await asyncio.wait_for(walk, limit)
+    except TimeoutError:
+        try:
+            await asyncio.wait_for(page.evaluate("window.scrollTo(0, 0)"), CALL_LIMIT)
+        except Exception:
+            pass
+        rec.action("scroll", f"scrolling for lazy content stopped after {limit:.1f} s (its share of "
+                   "the time limit); back to top", outcome="warning")
+        return
     try:
         await page.wait_for_function(
             "Array.from(document.images).every(i => i.complete)",
@@ -217,7 +243,7 @@ async def mask_locators(page, selectors: list[str], rec: Recorder):
         try:
             boxes = [await locator.nth(i).bounding_box() for i in range(min(await locator.count(), 50))]
         except Exception as exc:
-            rec.action("mask", str(exc).splitlines()[0], selector=selector, outcome="warning")
+            rec.action("mask", first_line(exc), selector=selector, outcome="warning")
             rec.warn(f"mask: invalid selector {selector!r}")
             continue
         boxes = [b for b in boxes if b]
@@ -233,70 +259,158 @@ async def mask_locators(page, selectors: list[str], rec: Recorder):
     return locators
 
 
-async def screenshot(page, rec: Recorder, full_page: bool, masks) -> None:
-    height = await page.evaluate(
-        "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
-    )
-    width = await page.evaluate("document.documentElement.clientWidth || window.innerWidth")
-    rec.capture.page_height = height
-    options = {"mask": masks, "mask_color": MASK_COLOR, "animations": "disabled", "timeout": 120_000}
-    if not full_page or height <= SINGLE_SHOT_MAX:
-        data = await page.screenshot(full_page=full_page, **options)
-        rec.write("screenshot.png", data, "screenshot", "image/png")
-        rec.action("screenshot", f"{'full page' if full_page else 'first screen'}, {height} px tall")
-        return
-    count = 0
-    shoot = await _tile_camera(page, masks, options)
-    for number, top in enumerate(range(0, height, TILE_HEIGHT), 1):
-        tile = min(TILE_HEIGHT, height - top)
-        data = await shoot({"x": 0, "y": top, "width": width, "height": tile})
-        rec.write(f"screenshot-{number:03d}.png", data, "screenshot_tile", "image/png",
-                  offset_y=top, height=tile)
-        count = number
-    rec.action("screenshot", f"page is {height} px tall (over {SINGLE_SHOT_MAX}): {count} tiles of up to {TILE_HEIGHT} px")
+async def _page_size(page, cdp) -> tuple[int | None, int | None, int]:
+    """(height the page's script reports, height Chromium laid out, width to picture).
 
-
-async def _tile_camera(page, masks, options):
-    """How to take one tile. Without masks, one DevTools session and Chromium's fast
-    PNG encoder (about a third quicker per tile than Playwright's clip path, though
-    CSS animations are not frozen on it); with masks, Playwright, which paints them."""
-    if masks:
-        async def playwright_tile(clip):
-            return await page.screenshot(clip=clip, full_page=True, **options)
-
-        return playwright_tile
-    cdp = await page.context.new_cdp_session(page)
-
-    async def devtools_tile(clip):
-        shot = await cdp.send("Page.captureScreenshot", {
-            "format": "png", "clip": {**clip, "scale": 1},
-            "captureBeyondViewport": True, "optimizeForSpeed": True,
-        })
-        return base64.b64decode(shot["data"])
-
-    return devtools_tile
-
-
-async def snapshots(page, context, rec: Recorder) -> None:
-    """DOM, MHTML and visible text of the page as it is now (after our actions)."""
+    A script can make scrollHeight say anything (2e9 px); the layout metrics come from
+    the browser and bound what a picture can show."""
+    claimed = None
     try:
-        rec.write("page.html", (await page.content()).encode("utf-8"), "dom", "text/html; charset=utf-8")
+        claimed = _as_px(await asyncio.wait_for(page.evaluate(_CLAIMED_HEIGHT_JS), CALL_LIMIT))
+    except Exception:  # a hostile getter may throw or never return
+        pass
+    rendered, width = None, None
+    if cdp is not None:
+        try:
+            metrics = await asyncio.wait_for(cdp.send("Page.getLayoutMetrics"), CALL_LIMIT)
+            rendered = _as_px(math.ceil(metrics["cssContentSize"]["height"]))
+            width = _as_px(metrics["cssLayoutViewport"]["clientWidth"])
+        except Exception:
+            pass
+    if width is None:
+        viewport = page.viewport_size or {"width": 1280}
+        width = viewport["width"]
+    return claimed, rendered, width
+
+
+def _as_px(value) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return max(0, int(value))
+
+
+async def screenshot(page, rec: Recorder, full_page: bool, masks, deadline: float,
+                     max_height: int = MAX_PICTURED_HEIGHT) -> None:
+    cdp = await _devtools(page)
+    try:
+        claimed, rendered, width = await _page_size(page, cdp)
+        height = rendered if rendered is not None else (claimed or 0)
+        rec.capture.page_height = height
+        told = _height_claim(claimed, height) if full_page else ""
+        options = {"mask": masks, "mask_color": MASK_COLOR, "animations": "disabled"}
+        if not full_page or height <= SINGLE_SHOT_MAX:
+            data = await page.screenshot(full_page=full_page, timeout=_remaining_ms(deadline, floor=SHOT_FLOOR),
+                                         **options)
+            rec.write("screenshot.png", data, "screenshot", "image/png")
+            what = "full page" if full_page else "first screen"
+            rec.action("screenshot", f"{what}, {height} px tall{told}", outcome="warning" if told else "ok")
+        else:
+            await _tiles(page, rec, await _tile_camera(page, options), width, height, deadline,
+                         max_height, told)
+        if told:
+            rec.warn(f"the page reports {coverage.px(claimed)} px of height, but the browser "
+                     f"laid out {coverage.px(height)} px: "
+                     + coverage.statement(coverage.TILES, height, claimed) + " (all that it renders)")
+    finally:
+        if cdp is not None:
+            try:
+                await asyncio.wait_for(cdp.detach(), 5)
+            except Exception:
+                pass
+    coverage.check(rec, coverage.TILES, rec.capture.page_height)
+
+
+def _height_claim(claimed: int | None, height: int) -> str:
+    """A note when what the page says about its height is not what the browser laid out."""
+    if claimed is None or abs(claimed - height) <= HEIGHT_SLACK:
+        return ""
+    return f" (the page reports {coverage.px(claimed)} px; pictured as laid out)"
+
+
+async def _tiles(page, rec: Recorder, shoot, width: int, height: int, deadline: float,
+                 max_height: int, told: str) -> None:
+    """Tiles from the top, until the page, the pixel cap or the time runs out."""
+    loop = asyncio.get_running_loop()
+    limit = min(height, max_height)
+    covered, slowest, number, stop = 0, 0.0, 0, None
+    while covered < limit:
+        # Always one tile; after that, only while the slowest yet still fits, with time
+        # kept for the DOM, MHTML and text that follow.
+        if number and loop.time() + 1.5 * slowest + SNAPSHOT_RESERVE > deadline:
+            stop = "the time limit"
+            break
+        began = loop.time()
+        tile = min(TILE_HEIGHT, limit - covered)
+        try:
+            data = await asyncio.wait_for(
+                shoot({"x": 0, "y": covered, "width": width, "height": tile}),
+                max(TILE_FLOOR, deadline - loop.time()),
+            )
+        except Exception as exc:
+            stop = f"a tile failed ({first_line(exc)})"
+            break
+        number += 1
+        rec.write(f"screenshot-{number:03d}.png", data, "screenshot_tile", "image/png",
+                  offset_y=covered, height=tile)
+        covered += tile
+        slowest = max(slowest, loop.time() - began)
+    if stop is None and covered < height:
+        stop = f"the cap of {coverage.px(max_height)} px per capture"
+    detail = (f"page is {height} px tall (over {SINGLE_SHOT_MAX}): {number} tile"
+              f"{'' if number == 1 else 's'} of up to {TILE_HEIGHT} px{told}")
+    if stop:
+        covers = coverage.statement(coverage.TILES, covered, height)
+        rec.warn(f"screenshots stopped at {stop}: {covers}")
+        detail += f"; stopped at {stop}: {covers}"
+    rec.action("screenshot", detail, outcome="warning" if stop or told else "ok")
+
+
+async def _devtools(page):
+    """A DevTools session for the layout metrics (read only: never for pictures), or None."""
+    try:
+        return await asyncio.wait_for(page.context.new_cdp_session(page), 5)
+    except Exception:  # not Chromium's protocol here: Playwright's own path it is
+        return None
+
+
+async def _tile_camera(page, options):
+    """How to take one tile: through Playwright's own session, which holds the page's
+    viewport emulation. A DevTools session of our own was a third quicker per tile, but
+    its Page.captureScreenshot replaces that emulation with none for the shot (and
+    leaves the screen at the browser window's 800x600): a page styled by
+    `max-device-width` came out in its small-screen colours, unlike the page itself."""
+    async def playwright_tile(clip):
+        return await page.screenshot(clip=clip, full_page=True, timeout=120_000, **options)
+
+    return playwright_tile
+
+
+async def snapshots(page, context, rec: Recorder, secrets=None) -> None:
+    """DOM, MHTML and visible text of the page as it is now (after our actions)."""
+    from .redact import PageRedaction
+
+    # Session secrets never enter the bundle; the visible text (text.txt) is evidence.
+    redaction = await PageRedaction.learn(page, context, secrets)
+    try:
+        data, removed = redaction.html(await page.content())
+        rec.write("page.html", data, "dom", "text/html; charset=utf-8", redactions=removed)
     except Exception as exc:
-        rec.warn(f"DOM snapshot failed: {str(exc).splitlines()[0]}")
+        rec.warn(f"DOM snapshot failed: {first_line(exc)}")
     try:
         cdp = await context.new_cdp_session(page)
         try:
             snap = await cdp.send("Page.captureSnapshot", {"format": "mhtml"})
         finally:
             await cdp.detach()
-        rec.write("page.mhtml", snap["data"].encode("utf-8"), "mhtml", "multipart/related")
+        data, removed = redaction.mhtml(snap["data"].encode("utf-8"))
+        rec.write("page.mhtml", data, "mhtml", "multipart/related", redactions=removed)
     except Exception as exc:
-        rec.warn(f"MHTML archive failed: {str(exc).splitlines()[0]}")
+        rec.warn(f"MHTML archive failed: {first_line(exc)}")
     try:
         text = await page.evaluate("document.body ? document.body.innerText : ''")
         rec.write("text.txt", text.encode("utf-8"), "text", "text/plain; charset=utf-8")
     except Exception as exc:
-        rec.warn(f"text extraction failed: {str(exc).splitlines()[0]}")
+        rec.warn(f"text extraction failed: {first_line(exc)}")
 
 
 def _looks_like_login(url: str, status: int | None) -> bool:
@@ -310,74 +424,38 @@ def _looks_like_login(url: str, status: int | None) -> bool:
     return False
 
 
+def target_closed(exc: BaseException) -> bool:
+    """Is `exc` Playwright's word that the page, its context or the browser is gone?
+
+    Its TargetClosedError is not re-exported by playwright.async_api."""
+    from playwright._impl._errors import TargetClosedError
+
+    return isinstance(exc, TargetClosedError)
+
+
 async def capture_target(context, target: Target, rec: Recorder, options: PageOptions) -> None:
     """Everything for one target; raises only for a dead browser (the session relaunches)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + (target.timeout or options.timeout)
+    deadline = asyncio.get_running_loop().time() + (target.timeout or options.timeout)
     page = await context.new_page()
     crashed = []
     page.on("crash", lambda _page: crashed.append(True))
     watch = NetworkWatch(page)
-    capture = rec.capture
     try:
-        try:
-            response = await load(page, target, rec, watch, deadline)
-        except Exception as exc:
-            message = str(exc).splitlines()[0]
-            capture.error = f"could not load the page: {message}"
-            rec.action("load", message, outcome="failed")
-            if "Target page, context or browser has been closed" in message or crashed:
-                raise
-            # Chromium shows its own error page; a picture of it is part of the record.
-            await _error_page_picture(page, rec)
+        loaded, response = await _load_or_error_page(page, target, rec, watch, deadline, crashed)
+        if not loaded:
             return
-        capture.final_url = page.url
-        if response is not None:
-            await _record_redirects(response, rec)
-            capture.response = await _provenance(response, rec)
-            if response.status >= 400:
-                rec.warn(f"the server answered HTTP {response.status} {response.status_text}".rstrip())
-        try:
-            capture.title = await page.title()
-        except Exception:
-            pass
-        status = response.status if response else None
-        if _looks_like_login(page.url, status) and not _looks_like_login(target.url, None):
-            if options.login_used:
-                name = f"profile {options.profile!r}" if options.profile else "the storage state"
-                rec.warn(
-                    f"this looks like a login page, not the page asked for: the login session "
-                    f"({name}) may have expired; refresh it with: evidence login {target.url} "
-                    f"--profile {options.profile or 'NAME'}"
-                )
-            else:
-                rec.warn(
-                    "this looks like a login page, not the page asked for: log in first with "
-                    f"`evidence login {target.url} --profile NAME`, then capture with --profile NAME"
-                )
+        await _record_arrival(page, target, rec, response, options)
         await perform_actions(page, target, rec, watch, deadline)
-        try:
-            capture.title = await page.title()  # as captured, after our actions
-        except Exception:
-            pass
+        await _record_title(page, rec)  # as captured, after our actions
         if target.full_page:
             await scroll_for_lazy_content(page, rec, deadline)
         masks = await mask_locators(page, target.mask, rec)
         if target.kind == "chat":
-            from .chat import capture_chat
-
-            await capture_chat(
-                page,
-                rec,
-                selector=target.chat_selector or options.chat_selector,
-                max_scrolls=target.max_chat_scrolls or options.max_chat_scrolls,
-                deadline=deadline,
-                mask=target.mask,
-            )
-        await screenshot(page, rec, target.full_page, masks)
-        await snapshots(page, context, rec)
+            await _chat(page, target, rec, options, deadline)
+        await screenshot(page, rec, target.full_page, masks, deadline, options.max_pictured_height)
+        await snapshots(page, context, rec, options.secrets)
         if crashed:
-            capture.error = capture.error or "the browser tab crashed during capture"
+            rec.capture.error = rec.capture.error or "the browser tab crashed during capture"
     finally:
         try:
             await page.close()
@@ -385,10 +463,99 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
             pass
 
 
-async def _error_page_picture(page, rec: Recorder) -> None:
+async def _load_or_error_page(page, target: Target, rec: Recorder, watch: NetworkWatch,
+                              deadline: float, crashed: list) -> tuple[bool, object]:
+    """(whether the page loaded, its main response or None). A page that did not load
+    is recorded with a picture of the browser's error page; a dead browser or tab raises."""
     try:
-        data = await page.screenshot(timeout=10_000)
-        rec.write("screenshot.png", data, "screenshot", "image/png")
-        rec.action("screenshot", "the browser's error page")
+        return True, await load(page, target, rec, watch, deadline)
+    except Exception as exc:
+        message = rec.clean(first_line(exc))
+        rec.capture.error = f"could not load the page: {message}"
+        rec.action("load", message, outcome="failed")
+        if target_closed(exc) or crashed:
+            raise
+    # Chromium shows its own error page; a picture of it is part of the record.
+    await _error_page_picture(page, rec, deadline)
+    return False, None
+
+
+async def _record_arrival(page, target: Target, rec: Recorder, response, options: PageOptions) -> None:
+    """Where the page came from and how it was answered, and whether it is a login page."""
+    capture = rec.capture
+    capture.final_url = rec.clean(page.url)
+    if response is not None:
+        await _record_redirects(response, rec)
+        capture.response = await _provenance(response, rec)
+        if response.status >= 400:
+            rec.warn(f"the server answered HTTP {response.status} {response.status_text}".rstrip())
+    await _record_title(page, rec)
+    status = response.status if response else None
+    if _looks_like_login(page.url, status) and not _looks_like_login(target.url, None):
+        rec.warn(_login_warning(target, options))
+
+
+async def _record_title(page, rec: Recorder) -> None:
+    try:
+        rec.capture.title = await page.title()
     except Exception:
         pass
+
+
+def _login_warning(target: Target, options: PageOptions) -> str:
+    if options.login_used:
+        name = f"profile {options.profile!r}" if options.profile else "the storage state"
+        return (
+            f"this looks like a login page, not the page asked for: the login session "
+            f"({name}) may have expired; refresh it with: evidence login {target.url} "
+            f"--profile {options.profile or 'NAME'}"
+        )
+    return (
+        "this looks like a login page, not the page asked for: log in first with "
+        f"`evidence login {target.url} --profile NAME`, then capture with --profile NAME"
+    )
+
+
+async def _chat(page, target: Target, rec: Recorder, options: PageOptions, deadline: float) -> None:
+    from .chat import capture_chat
+
+    await capture_chat(
+        page,
+        rec,
+        selector=target.chat_selector or options.chat_selector,
+        max_scrolls=target.max_chat_scrolls or options.max_chat_scrolls,
+        deadline=deadline,
+        mask=target.mask,
+        max_height=options.max_pictured_height,
+    )
+
+
+async def _error_page_picture(page, rec: Recorder, deadline: float) -> None:
+    """A picture of Chromium's own error page, which is part of the record.
+
+    On a busy machine the error page may still be committing when the load fails (the
+    picture then fails with it), so a failed picture is tried again, after letting the
+    error page finish loading, while the deadline allows and at least twice; a picture
+    still missing is said in the warnings, never silently dropped."""
+    loop = asyncio.get_running_loop()
+    failures: list[str] = []
+    while True:
+        try:
+            await page.wait_for_load_state("load", timeout=min(2000, _remaining_ms(deadline)))
+        except Exception:
+            pass  # a picture of a page still loading is still a picture
+        try:
+            data = await page.screenshot(timeout=_remaining_ms(deadline, floor=ERROR_SHOT_FLOOR))
+        except Exception as exc:
+            failures.append(first_line(exc))
+            if len(failures) >= ERROR_SHOT_TRIES or (len(failures) >= 2 and loop.time() >= deadline):
+                break
+            await asyncio.sleep(min(0.5 * len(failures), max(0.0, deadline - loop.time())))
+            continue
+        rec.write("screenshot.png", data, "screenshot", "image/png")
+        retried = f" (after {len(failures)} failed attempt(s): {failures[-1]})" if failures else ""
+        rec.action("screenshot", f"the browser's error page{retried}")
+        return
+    rec.action("screenshot", f"no picture of the browser's error page: {failures[-1]}", outcome="failed")
+    rec.warn(f"the browser's error page could not be pictured ({len(failures)} attempts, "
+             f"the last: {failures[-1]})")

@@ -155,6 +155,21 @@ def test_forty_thousand_px_page_comes_out_complete_in_tiles(tmp_path, bad_site):
                 assert tuple(row[640 * bpp : 640 * bpp + 3]) == expected, f"band {band} wrong at y={y}"
 
 
+def test_tiles_show_the_page_at_the_screen_size_it_is_captured_at(tmp_path, bad_site):
+    # Tiles once came from a DevTools session of our own, whose shots dropped the
+    # page's 1280x900 emulation: this page then came out red, its small-screen colour.
+    out = tmp_path / "device"
+    done = evidence("capture", f"{bad_site}/capture/device-width.html", "--no-trace", "-o", out)
+    assert done.returncode == 0, done.stderr
+    capture = load_manifest(out).captures[0]
+    tiles = [a for a in capture.artifacts if a.role == "screenshot_tile"]
+    assert capture.page_height == 16_400 and [t.height for t in tiles] == [8192, 8192, 16]
+    width, height, bpp, rows = decode_rows((out / tiles[-1].path).read_bytes())
+    assert (width, height) == (1280, 16)
+    assert {row[x * bpp : x * bpp + 3] for row in rows for x in (0, 640, 1279)} == {b"\x00\x80\x00"}
+    assert capture.warnings == []
+
+
 def test_refused_port_and_hanging_server_are_recorded_errors(tmp_path, bad_site):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -187,8 +202,10 @@ def test_no_session_secret_appears_anywhere_in_the_bundle(tmp_path, bad_site):
     assert done.returncode == 0, done.stderr
     manifest = load_manifest(out)
     assert manifest.login.source == "storage_state" and manifest.login.cookie_domains == [host]
-    assert {a.role for a in manifest.artifacts} == {"har", "trace"}
-    assert all(a.redactions for a in manifest.artifacts)
+    # The session-wide files that can hold secrets (the report is listed there too).
+    session = [a for a in manifest.artifacts if a.role in ("har", "trace")]
+    assert {a.role for a in session} == {"har", "trace"}
+    assert all(a.redactions for a in session)
     blobs = []
     for path in out.rglob("*"):
         if path.is_file():
@@ -219,7 +236,7 @@ def test_non_empty_output_directory_is_refused(tmp_path, bad_site):
 
 def test_bad_url_scheme_is_a_usage_error(tmp_path):
     done = evidence("capture", "ftp://example.invalid/x", "-o", tmp_path / "x")
-    assert done.returncode == 2 and "http(s)" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "http:// or https://" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x").exists()
 
 
@@ -362,13 +379,45 @@ def test_tls_error_is_recorded_and_the_error_page_kept(tmp_path):
     thread.start()
     try:
         out = tmp_path / "tls"
+        # Time enough for the picture's retries on a loaded machine; an error page
+        # loads at once, so this does not slow the test down.
         done = evidence("capture", f"https://127.0.0.1:{server.server_address[1]}/",
-                        "--timeout", "10", "--no-trace", "-o", out)
+                        "--timeout", "30", "--no-trace", "-o", out)
     finally:
         server.shutdown()
         server.server_close()
     assert done.returncode == 1 and "Traceback" not in done.stderr
     capture = load_manifest(out).captures[0]
     assert "ERR_CERT" in capture.error
-    assert [a.role for a in capture.artifacts] == ["screenshot"]
+    assert [a.role for a in capture.artifacts] == ["screenshot"], capture.warnings
+    assert png_size((out / capture.artifacts[0].path).read_bytes())[0] == 1280
     assert verify(out).verdict == "INTACT"
+
+
+def test_error_page_picture_that_cannot_be_taken_is_retried_then_stated(tmp_path):
+    import asyncio
+
+    from capture.pages import ERROR_SHOT_TRIES, _error_page_picture
+
+    from .chat_site import new_recorder
+    from .test_chat import AsyncChromium
+
+    rec = new_recorder(tmp_path, "https://127.0.0.1:1/")
+
+    async def run(browser):
+        context = await browser.new_context()
+        page = await context.new_page()
+        await context.close()  # from now on every picture of the page fails
+        await _error_page_picture(page, rec, asyncio.get_running_loop().time() + 2)
+
+    driver = AsyncChromium()
+    try:
+        driver.run(run(driver.browser))
+    finally:
+        driver.close()
+    assert rec.capture.artifacts == []
+    [warning] = rec.capture.warnings
+    assert warning.startswith("the browser's error page could not be pictured (") and "closed" in warning
+    attempts = int(warning.split("(", 1)[1].split(" ", 1)[0])
+    assert 2 <= attempts <= ERROR_SHOT_TRIES
+    assert rec.capture.actions[-1].type == "screenshot" and rec.capture.actions[-1].outcome == "failed"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from capture.browser import find_browser, launch_args
-from capture.png import decode_rows
+from capture.png import decode_rows, png_size
 from capture.record import Recorder
 
 from .chat_site import ID, TOTAL, chat_site, new_recorder, run_chat  # noqa: F401
@@ -108,7 +108,11 @@ def assert_segments_cover_the_conversation(rec: Recorder, root: Path) -> None:
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert hashlib.sha256(data).hexdigest() == artifact.sha256
         assert len(data) == artifact.bytes
+        # The picture has a row for every px of conversation it is recorded to show.
+        assert png_size(data)[1] >= artifact.height > 0
     assert covered >= rec.capture.chat_scroll_height > 0
+    [check] = [a for a in rec.capture.actions if a.type == "coverage_check"]
+    assert check.outcome == "ok" and "no gap" in check.detail
 
 
 async def chat_at_bottom(page) -> bool:
@@ -140,6 +144,22 @@ def test_lazy_chat_transcript_has_every_message_once_in_order(capture, tmp_path)
     types = [a.type for a in rec.capture.actions]
     assert types[:3] == ["chat_container", "chat_history", "chat_history_end"]
     assert seen["bottom"], "the chat is left scrolled to the latest message"
+
+
+def test_segments_are_taken_without_changing_the_page_viewport(capture, tmp_path):
+    # Shots through a DevTools session of our own replaced Playwright's device emulation:
+    # the page was laid out at the browser window's size for the shot (and left there),
+    # which cost the demo's first segment its bottom 60 px.
+    async def after(page):
+        seen.update(await page.evaluate(
+            "() => ({view: [innerWidth, innerHeight], screen: [screen.width, screen.height]})"
+        ))
+
+    seen = {}
+    rec, _, _ = capture("lazy.html", after=after)
+    assert seen == {"view": [1280, 900], "screen": [1280, 900]}
+    assert rec.capture.warnings == []
+    assert_segments_cover_the_conversation(rec, tmp_path)
 
 
 def test_chat_that_ignores_scrolls_right_after_a_load_is_still_complete(capture, tmp_path):
@@ -272,3 +292,27 @@ def test_chat_selector_matching_nothing_warns_and_detects(capture, tmp_path):
     ]
     assert rec.capture.actions[0].outcome == "warning"
     assert rec.capture.chat_selector == "#p2"
+
+
+def geometry(top=0, y=273.28125, height=600, client=600, inset=0, vh=900, dpr=1):
+    return {"top": top, "client": client, "clientTop": inset, "vh": vh, "dpr": dpr,
+            "rect": {"x": 361, "y": y, "width": 878, "height": height}}
+
+
+def test_recorded_range_is_what_the_picture_shows():
+    from capture.chat import _pictured
+
+    box = geometry(top=1200)
+    assert _pictured(box, box, 600, "clip") == (1200, 1800, 0)
+    # The demo's first segment: the viewport was 813 px tall once the shot was taken,
+    # so its last 60 rows were page background, not conversation.
+    assert _pictured(geometry(), geometry(vh=813), 600, "clip") == (0, 540, 60)
+    # Borders are the box's own pixels but no conversation; device pixels are not CSS px.
+    bordered = geometry(height=604, inset=2)
+    assert _pictured(bordered, bordered, 604, "clip") == (0, 600, 0)
+    assert _pictured(geometry(dpr=2), geometry(dpr=2), 1200, "clip") == (0, 600, 0)
+    # A box cut off by the bottom of the viewport: the clip keeps only what is in view.
+    low = geometry(y=700)
+    assert _pictured(low, low, 200, "clip") == (0, 200, 0)
+    # Playwright brings a box it must scroll to into view and pictures all of it.
+    assert _pictured(low, geometry(y=100), 600, "element") == (0, 600, 0)

@@ -1,0 +1,54 @@
+// Capture step. First checks that what the previous step returned still holds (a
+// virtual list may have rendered late: then it returns the fresh rows without
+// scrolling, and the caller retakes the screenshot). It also measures how far older
+// messages arriving at the top pushed the content down, by the offset of a reference
+// row, so that offsets stay those of the content as it was when the pass began.
+// Then it scrolls to `target` + that shift and returns the visible rows; a list that
+// has all its rows in the DOM needs no frame, a virtual one gets one.
+// `view` is chat_view.js made for `el`.
+async (el, arg, view) => {
+  const {doc, isDoc, go, rows, textOf, coverage, rendered, virtualized, geometry, offsetOf} = view;
+  const visible = (all) => {
+    const top = el.scrollTop, bottom = top + el.clientHeight;
+    return all.filter(({offset, height}) => offset + height > top && offset < bottom)
+      .map(({row, offset, height}) => [offset, textOf(row), height]).filter(([, text]) => text);
+  };
+  const reference = (all) => {
+    const last = all[all.length - 1];
+    return last ? {row: last.row, offset: last.offset, text: (last.row.textContent || "").slice(0, 500)}
+                : {row: null, offset: 0, text: ""};
+  };
+  const sign = (found) => JSON.stringify(found);
+  const state = (all, found, ref) => ({
+    ...geometry(), height: el.scrollHeight, rows: found,
+    filled: coverage(all),
+    sig: sign(found), ref: {offset: ref.offset, text: ref.text},
+    inView: isDoc || (() => { const r = el.getBoundingClientRect();
+      return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth; })(),
+  });
+  if (!arg.expect) {
+    // Screenshots are taken without Playwright's own wait for web fonts.
+    await Promise.race([doc.fonts.ready, new Promise((done) => setTimeout(done, 2000))]);
+  }
+  let all = rows();
+  if (arg.target === null && virtualized(all)) { await rendered(arg.want); all = rows(); }
+  const ref = reference(all);
+  const expect = arg.expect;
+  const across = expect && expect.ref.text === ref.text ? ref.offset - expect.ref.offset : 0;
+  if (expect) {
+    const found = visible(all);
+    if (sign(found) !== expect.sig || arg.target === null) {
+      return {stale: sign(found) !== expect.sig, across, within: 0, ...state(all, found, ref)};
+    }
+  }
+  go(arg.target + arg.shift + across);
+  // A list with every row in the DOM shows the new window at once; a virtual one
+  // renders it in a later frame. Should it render even later than we waited, the
+  // next step's check sees the rows change and the screenshot is retaken.
+  all = rows();
+  const virtual = virtualized(all);
+  if (virtual) { await rendered(arg.want); all = rows(); }
+  const same = ref.row && ref.row.isConnected && (ref.row.textContent || "").slice(0, 500) === ref.text;
+  const within = same ? offsetOf(ref.row) - ref.offset : 0;
+  return {stale: false, across, within, virtual, ...state(all, visible(all), reference(all))};
+}
