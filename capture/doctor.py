@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
 from . import __version__
@@ -25,17 +25,19 @@ from .browser import (
     launch_args,
     open_browser,
 )
+from .asyncrun import run_async
 from .environment import (
     browser_check,
     clean_checks,
     clock_check,
     host_of,
     resolution_check,
-    resolve_host,
     tool_check,
     tool_digest,
 )
-from .errors import UsageError
+from .display import visible_with_ascii_hosts
+from .errors import UsageError, first_line
+from .scripts import script
 from .manifest import EnvironmentCheck, utc_now
 
 SETUP_FIX = "run the README set-up command, or: apt-get install chromium fonts-noto-cjk"
@@ -57,32 +59,25 @@ _FONT_PAGE = (
 
 # Paints each character alone on a canvas and returns its alpha channel; comparing
 # bitmaps (not only widths) tells real glyphs from a fallback box of the same width.
-_GLYPHS_JS = """
-(chars) => {
-  const canvas = document.createElement('canvas');
-  canvas.width = 64; canvas.height = 64;
-  const ctx = canvas.getContext('2d', {willReadFrequently: true});
-  ctx.font = '40px sans-serif';
-  ctx.textBaseline = 'top';
-  return chars.map((ch) => {
-    ctx.clearRect(0, 0, 64, 64);
-    ctx.fillText(ch, 4, 4);
-    const rgba = ctx.getImageData(0, 0, 64, 64).data;
-    let alpha = '';
-    for (let i = 3; i < rgba.length; i += 4) alpha += String.fromCharCode(rgba[i]);
-    return btoa(alpha);
-  });
-}
-"""
 
 
-@dataclass
-class Check:
-    name: str
-    ok: bool
-    detail: str
+class Check(EnvironmentCheck):
+    """A doctor line: a check in the manifest's terms, plus how to fix it."""
+
     fix: str = ""
-    warning: bool = False  # ok, but worth a look (clean-environment warnings)
+
+    @property
+    def ok(self) -> bool:
+        return self.result != "problem"
+
+    @property
+    def warning(self) -> bool:
+        """Passed, but worth a look (only clean-environment checks warn)."""
+        return self.result == "warning"
+
+
+def verdict(name: str, ok: bool, detail: str, fix: str = "") -> Check:
+    return Check(name=name, result="ok" if ok else "problem", detail=detail, fix=fix)
 
 
 # --- verdicts that need no browser --------------------------------------------------------
@@ -107,7 +102,7 @@ def fonts_from_fc_list(run=subprocess.run) -> Check:
     """Without a working browser, ask fontconfig whether any Chinese font is installed."""
     name = "CJK font"
     if not shutil.which("fc-list"):
-        return Check(name, False, "not checked: no working browser and no fc-list", SETUP_FIX)
+        return verdict(name, False, "not checked: no working browser and no fc-list", SETUP_FIX)
     try:
         done = run(
             ["fc-list", ":lang=zh", "family"],
@@ -117,15 +112,15 @@ def fonts_from_fc_list(run=subprocess.run) -> Check:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Check(name, False, f"not checked: fc-list failed ({exc})", SETUP_FIX)
+        return verdict(name, False, f"not checked: fc-list failed ({exc})", SETUP_FIX)
     families = sorted(
         {line.split(",")[0].strip() for line in done.stdout.splitlines() if line.strip()}
     )
     if families:
-        return Check(
+        return verdict(
             name, True, f"installed (fontconfig, browser not available): {', '.join(families[:3])}"
         )
-    return Check(name, False, "fontconfig lists no font with Chinese characters", SETUP_FIX)
+    return verdict(name, False, "fontconfig lists no font with Chinese characters", SETUP_FIX)
 
 
 def openssl_check(run=subprocess.run) -> Check:
@@ -133,15 +128,15 @@ def openssl_check(run=subprocess.run) -> Check:
     fix = "apt-get install openssl (macOS: brew install openssl; Windows: Git for Windows ships it)"
     found = shutil.which("openssl")
     if not found:
-        return Check(name, False, "openssl not found on PATH (needed for trusted timestamps)", fix)
+        return verdict(name, False, "openssl not found on PATH (needed for trusted timestamps)", fix)
     try:
         done = run([found, "version"], capture_output=True, text=True, timeout=15, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Check(name, False, f"{found} did not run: {exc}", fix)
+        return verdict(name, False, f"{found} did not run: {exc}", fix)
     version = (done.stdout or "").strip().splitlines()
     if done.returncode != 0 or not version:
-        return Check(name, False, f"`{found} version` failed", fix)
-    return Check(name, True, f"{version[0]} ({found})")
+        return verdict(name, False, f"`{found} version` failed", fix)
+    return verdict(name, True, f"{version[0]} ({found})")
 
 
 def output_dir_check(out_dir: Path) -> Check:
@@ -153,16 +148,16 @@ def output_dir_check(out_dir: Path) -> Check:
         existing = existing.parent
     fix = f"choose a writable place with -o DIR, or fix permissions of {existing}"
     if not existing.is_dir():
-        return Check(name, False, f"{existing} is not a directory", fix)
+        return verdict(name, False, f"{existing} is not a directory", fix)
     try:
         with tempfile.NamedTemporaryFile(dir=existing, prefix=".evidence-doctor-") as handle:
             handle.write(b"ok")
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
-        return Check(name, False, f"cannot write in {existing}: {exc.strerror or exc}", fix)
+        return verdict(name, False, f"cannot write in {existing}: {exc.strerror or exc}", fix)
     where = "writable" if existing == target else f"can be created (in {existing})"
-    return Check(name, True, f"{target} {where}")
+    return verdict(name, True, f"{target} {where}")
 
 
 def as_check(env: EnvironmentCheck) -> Check:
@@ -178,10 +173,10 @@ def as_check(env: EnvironmentCheck) -> Check:
     }
     return Check(
         name=f"clean: {env.name}",
-        ok=env.result != "problem",
-        detail=env.detail,
+        result=env.result,
+        # Details quote what servers sent (a Date header): shown escaped on a terminal.
+        detail=visible_with_ascii_hosts(env.detail),
         fix=fixes.get(env.name, "") if env.result != "ok" else "",
-        warning=env.result == "warning",
     )
 
 
@@ -189,20 +184,19 @@ def as_check(env: EnvironmentCheck) -> Check:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
+    return first_line(exc)[:300]
 
 
 async def _cjk_check(page) -> Check:
     name = "CJK font"
     await page.set_content(_FONT_PAGE, timeout=PAGE_TIMEOUT_MS)
     samples = list(CJK_SAMPLE) + list(TOFU_SAMPLES)
-    bitmaps = await asyncio.wait_for(page.evaluate(_GLYPHS_JS, samples), STEP_TIMEOUT_S)
+    bitmaps = await asyncio.wait_for(page.evaluate(script("font_glyphs"), samples), STEP_TIMEOUT_S)
     ok, why = judge_glyphs(CJK_SAMPLE, bitmaps[: len(CJK_SAMPLE)], bitmaps[len(CJK_SAMPLE) :])
     font = await _rendering_font(page)
     if font:
         why += f"; font: {font}"
-    return Check(name, ok, why, "" if ok else SETUP_FIX)
+    return verdict(name, ok, why, "" if ok else SETUP_FIX)
 
 
 async def _rendering_font(page) -> str | None:
@@ -228,9 +222,11 @@ async def _rendering_font(page) -> str | None:
     return ", ".join(names) or None
 
 
-async def _visit(page, url: str) -> list[EnvironmentCheck]:
+async def _visit(page, url: str, number: int) -> list[EnvironmentCheck]:
     """What the browser itself saw of one target: address connected to, server clock."""
     host = host_of(url) or url
+    about = f"target {number}"
+    sent = utc_now()
     try:
         response = await page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
     except Exception as exc:  # noqa: BLE001 - any navigation failure is a finding
@@ -243,13 +239,14 @@ async def _visit(page, url: str) -> list[EnvironmentCheck]:
         return [
             EnvironmentCheck(name="reachability", result="warning", detail=f"{url}: no response")
         ]
+    # goto(commit) returns once the response is in: now bounds its arrival.
+    arrived = utc_now()
     address = await response.server_addr()
     date = await response.header_value("date")
-    resolved = await asyncio.to_thread(resolve_host, host)
-    return [
-        resolution_check(host, resolved, address["ipAddress"] if address else None),
-        clock_check(date, utc_now(), host),
-    ]
+    # The same call as the capture session's, which asks the system resolver itself.
+    ip = address["ipAddress"] if address else None
+    resolved = await asyncio.to_thread(resolution_check, host, None, ip, about=about)
+    return [resolved, clock_check(date, sent, host, arrived, about=about)]
 
 
 async def _browser_session(settings: BrowserSettings, found, clean_urls: list[str], clean: bool):
@@ -273,9 +270,9 @@ async def _browser_session(settings: BrowserSettings, found, clean_urls: list[st
         except Exception as exc:  # noqa: BLE001 - reported, with a fix, not raised
             what = "connects" if remote else "launches headless"
             fix = "check the endpoint URL and that the server runs" if remote else SETUP_FIX
-            return [Check(f"browser {what}", False, _first_line(exc), fix)], env_checks
+            return [verdict(f"browser {what}", False, _first_line(exc), fix)], env_checks
         try:
-            launched = Check(
+            launched = verdict(
                 "browser connects" if remote else "browser launches headless",
                 True,
                 f"{'connected to' if remote else 'started'} {browser.version}",
@@ -285,14 +282,14 @@ async def _browser_session(settings: BrowserSettings, found, clean_urls: list[st
             try:
                 fonts = await _cjk_check(page)
             except Exception as exc:  # noqa: BLE001
-                fonts = Check(
+                fonts = verdict(
                     "CJK font",
                     False,
                     f"could not render a test page: {_first_line(exc)}",
                     SETUP_FIX,
                 )
-            for url in clean_urls:
-                env_checks.extend(await _visit(page, url))
+            for number, url in enumerate(clean_urls, 1):
+                env_checks.extend(await _visit(page, url, number))
             if clean:
                 sha = None if remote else await asyncio.to_thread(file_sha256, found.executable)
                 env_checks.append(
@@ -317,19 +314,19 @@ def _local_browser_check(settings: BrowserSettings):
     except UsageError as exc:
         if settings.executable:
             raise  # a mistyped --browser-executable is a usage error (exit 2) everywhere
-        return Check("browser", False, str(exc), SETUP_FIX), None
+        return verdict("browser", False, str(exc), SETUP_FIX), None
     version = executable_version(found.executable)
     if not version and sys.platform == "win32":
         # chrome.exe prints no version on Windows; the launch check below decides.
-        return Check("browser", True, f"{found.executable} ({found.source})"), found
+        return verdict("browser", True, f"{found.executable} ({found.source})"), found
     if not version:
-        return Check(
+        return verdict(
             "browser",
             False,
             f"{found.executable} ({found.source}) does not answer --version like a browser",
             f"point EVIDENCE_BROWSER / --browser-executable at Chromium, or {SETUP_FIX}",
         ), None
-    return Check("browser", True, f"{found.executable} ({found.source}): {version}"), found
+    return verdict("browser", True, f"{found.executable} ({found.source}): {version}"), found
 
 
 def _validate_urls(urls: list[str]) -> None:
@@ -339,12 +336,18 @@ def _validate_urls(urls: list[str]) -> None:
 
 
 def run_doctor(
-    settings: BrowserSettings, out_dir: Path, clean_urls: list[str] | None = None
+    settings: BrowserSettings,
+    out_dir: Path,
+    clean_urls: list[str] | None = None,
+    hosts_path: Path | None = None,
+    environ: Mapping[str, str] = os.environ,
 ) -> list[Check]:
     """Every check, in the order a person fixes them; clean-environment ones last.
 
     clean_urls None: no clean-environment checks; a list (even empty): run them for
-    those targets, as `capture` would before the first one.
+    those targets, as `capture` would before the first one. hosts_path and environ:
+    the hosts file and the environment variables the clean checks read (default:
+    this machine's).
     """
     clean = clean_urls is not None
     clean_urls = list(clean_urls or [])
@@ -357,8 +360,8 @@ def run_doctor(
         browser, found = _local_browser_check(settings)
         checks.append(browser)
     if remote or found:
-        browser_checks, env_checks = asyncio.run(
-            _browser_session(settings, found, clean_urls, clean)
+        browser_checks, env_checks = run_async(
+            lambda: _browser_session(settings, found, clean_urls, clean)
         )
         checks.extend(browser_checks)
     if not any(c.name == "CJK font" for c in checks):
@@ -366,7 +369,7 @@ def run_doctor(
     checks.append(openssl_check())
     checks.append(output_dir_check(out_dir))
     if clean:
-        env = clean_checks(clean_urls) + env_checks
+        env = clean_checks(clean_urls, hosts_path=hosts_path, environ=environ) + env_checks
         if not any(c.name == "browser" for c in env):
             env.append(
                 EnvironmentCheck(

@@ -19,20 +19,21 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
 
-from .manifest import EnvironmentCheck
-
-ENV_HOSTS_FILE = "EVIDENCE_HOSTS_FILE"  # for tests: read this file instead of the system's
+from .manifest import Capture, EnvironmentCheck
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 # HTTP Date has one-second resolution and a response takes time to arrive; two
 # minutes is far beyond that noise and well inside what a set-back clock would show.
 CLOCK_SKEW_LIMIT_SECONDS = 120
+# Manifest times keep milliseconds: a reading at a window's edge may be off by that much.
+CLOCK_EPSILON_SECONDS = 0.005
 
 RESOLVE_TIMEOUT_SECONDS = 5.0
 
@@ -95,11 +96,8 @@ def redact_url(value: str) -> str:
 # --- hosts file ------------------------------------------------------------------------
 
 
-def default_hosts_path(environ: Mapping[str, str] = os.environ) -> Path:
-    configured = environ.get(ENV_HOSTS_FILE)
-    if configured:
-        return Path(configured)
-    if sys.platform == "win32":
+def default_hosts_path(environ: Mapping[str, str] = os.environ, platform: str = sys.platform) -> Path:
+    if platform == "win32":
         root = environ.get("SystemRoot") or environ.get("SYSTEMROOT") or r"C:\Windows"
         return Path(root) / "System32" / "drivers" / "etc" / "hosts"
     return Path("/etc/hosts")
@@ -240,12 +238,6 @@ def system_proxy_check(
 # --- name resolution -------------------------------------------------------------------
 
 
-def resolve_host(host: str, timeout: float = RESOLVE_TIMEOUT_SECONDS) -> list[str] | None:
-    """Addresses the system resolver gives for host, or None on failure or timeout."""
-    addresses, _ = _resolve(host, timeout)
-    return addresses
-
-
 def _resolve(host: str, timeout: float) -> tuple[list[str] | None, str]:
     """(addresses or None, why not).
 
@@ -296,19 +288,35 @@ def _ip(value: str):
     return address
 
 
+def _lead(about: str | None) -> str:
+    # Per-target lines say which capture they are about, before anything else.
+    return f"{about}, " if about else ""
+
+
 def resolution_check(
-    host: str, resolved: list[str] | None, browser_ip: str | None
+    host: str,
+    resolved: list[str] | None,
+    browser_ip: str | None,
+    *,
+    about: str | None = None,
+    timeout: float = RESOLVE_TIMEOUT_SECONDS,
 ) -> EnvironmentCheck:
-    """Did the browser connect where the system resolver points? A mismatch is a warning."""
-    name = "name resolution"
+    """Did the browser connect where the system resolver points? A mismatch is a warning.
+
+    `resolved` None: the system resolver is asked here, so the capture session and
+    `doctor` compare the same way; a list is taken as the resolver's answer.
+    """
+    name, lead, why = "name resolution", _lead(about), ""
     if is_ip_literal(host):
         resolved = [host.strip("[]")]
-    listed = ", ".join(resolved or []) or "no address"
+    elif resolved is None:
+        resolved, why = _resolve(host, timeout)
+    listed = ", ".join(resolved or []) or f"no address ({why or 'empty answer'})"
     if not browser_ip:
         return _check(
             name,
             "ok",
-            f"{host} resolves to {listed}; the browser did not report "
+            f"{lead}{host} resolves to {listed}; the browser did not report "
             "the address it connected to, so they were not compared",
         )
     connected = _ip(browser_ip)
@@ -316,13 +324,13 @@ def resolution_check(
         return _check(
             name,
             "ok",
-            f"{host}: browser connected to {browser_ip}, "
+            f"{lead}{host}: browser connected to {browser_ip}, "
             f"which the system resolver also gives ({listed})",
         )
     return _check(
         name,
         "warning",
-        f"{host}: browser connected to {browser_ip} but the system resolver gives {listed} "
+        f"{lead}{host}: browser connected to {browser_ip} but the system resolver gives {listed} "
         "(a proxy, a changed DNS answer or a CDN rotating addresses)",
     )
 
@@ -341,29 +349,137 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes} min ({seconds} s)"
 
 
-def clock_check(server_date: str | None, local: datetime, host: str) -> EnvironmentCheck:
-    """The local UTC clock against a server's Date header; over two minutes is a warning."""
-    name = "clock"
-    if not server_date:
-        return _check(name, "ok", f"{host} sent no Date header; clock not compared")
+def parse_http_date(value: str | None) -> datetime | None:
+    """A server's Date header as an aware UTC datetime, or None; never raises.
+
+    The header is the server's to write: any year, any bytes. What cannot be read as a
+    representable time is None, and the caller shows the header as given.
+    """
+    if not value:
+        return None
     try:
-        server = parsedate_to_datetime(server_date)
-    except (TypeError, ValueError, IndexError):
+        parsed = parsedate_to_datetime(value)
+        if parsed.tzinfo is None:  # RFC 9110 dates are GMT; "-0000" parses as naive
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """A server's Date header against the local clock around the response.
+
+    The server stamped its Date at some moment between the request leaving (`sent`)
+    and the response being in (`arrived`, an upper bound), truncated to whole seconds.
+    So with both clocks right, server minus `sent` lies in [-1 s, transfer time]:
+    only what falls outside that window is skew.
+    """
+
+    raw: str
+    server: datetime | None  # None: not a readable, representable time
+    sent: datetime
+    arrived: datetime
+
+    @property
+    def transfer(self) -> float:
+        return max(0.0, (self.arrived - self.sent).total_seconds())
+
+    @property
+    def offset(self) -> float | None:
+        """Server minus local clock at `sent`, in seconds (positive: server ahead)."""
+        return None if self.server is None else (self.server - self.sent).total_seconds()
+
+    @property
+    def skew(self) -> float | None:
+        """The part of `offset` that resolution and transfer time do not explain."""
+        offset = self.offset
+        if offset is None:
+            return None
+        if offset < -1.0 - CLOCK_EPSILON_SECONDS:
+            return offset + 1.0
+        if offset > self.transfer + CLOCK_EPSILON_SECONDS:
+            return offset - self.transfer
+        return 0.0
+
+
+def clock_reading(server_date: str, sent: datetime, arrived: datetime | None = None) -> ClockReading:
+    sent = _aware(sent)
+    arrived = max(sent, _aware(arrived)) if arrived is not None else sent
+    return ClockReading(server_date, parse_http_date(server_date), sent, arrived)
+
+
+def response_moments(capture: Capture) -> tuple[datetime, datetime]:
+    """(request sent, response in) on the local clock, from what the capture recorded.
+
+    The `load` action is stamped just before navigating; the next step runs only once
+    the main response is in, so its time bounds the arrival (the end of the capture,
+    which can be minutes later for a chat, is no measure of it).
+    """
+    for position, action in enumerate(capture.actions):
+        if action.type == "load":
+            later = capture.actions[position + 1 : position + 2]
+            arrived = later[0].at if later else capture.finished_at or action.at
+            return action.at, arrived
+    return capture.started_at, capture.finished_at or capture.started_at
+
+
+def capture_clock(capture: Capture) -> ClockReading | None:
+    """The clock reading of one capture (None without a Date header): the environment
+    check and the report's row are both made from this."""
+    raw = capture.response.server_date if capture.response else None
+    if not raw:
+        return None
+    return clock_reading(raw, *response_moments(capture))
+
+
+def capture_clock_check(capture: Capture, host: str, about: str | None = None) -> EnvironmentCheck:
+    sent, arrived = response_moments(capture)
+    raw = capture.response.server_date if capture.response else None
+    return clock_check(raw, sent, host, arrived, about=about)
+
+
+def clock_check(
+    server_date: str | None,
+    local: datetime,
+    host: str,
+    arrived: datetime | None = None,
+    *,
+    about: str | None = None,
+) -> EnvironmentCheck:
+    """The local UTC clock against a server's Date header; skew over two minutes is a warning.
+
+    `local` is when the request left, `arrived` (default: the same) when its response was in.
+    """
+    name, lead = "clock", _lead(about)
+    if not server_date:
+        return _check(name, "ok", f"{lead}{host} sent no Date header; clock not compared")
+    reading = clock_reading(server_date, local, arrived)
+    offset, skew = reading.offset, reading.skew
+    if offset is None or skew is None:
         return _check(
-            name, "warning", f"{host} sent an unreadable Date header: {server_date[:80]!r}"
+            name, "warning", f"{lead}{host} sent an unreadable Date header: {server_date[:80]!r}"
         )
-    if server.tzinfo is None:  # RFC 9110 dates are GMT; "-0000" parses as naive
-        server = server.replace(tzinfo=UTC)
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=UTC)
-    skew = (local - server).total_seconds()
-    direction = "ahead of" if skew > 0 else "behind"
-    detail = f"local clock is {_duration(skew)} {direction} {host}'s Date header ({server_date})"
-    if abs(skew) > CLOCK_SKEW_LIMIT_SECONDS:
-        return _check(name, "warning", detail)
-    if round(abs(skew)) == 0:
-        return _check(name, "ok", f"local clock agrees with {host}'s Date header ({server_date})")
-    return _check(name, "ok", detail)
+    window = "the header's whole-second resolution"
+    if reading.transfer >= 0.05:
+        window += f" and the response time (at most {reading.transfer:.1f} s)"
+    if skew == 0:
+        return _check(
+            name,
+            "ok",
+            f"{lead}local clock agrees with {host}'s Date header ({server_date}): "
+            f"{offset:+.1f} s, within {window}",
+        )
+    direction = "ahead of" if offset < 0 else "behind"
+    detail = (
+        f"{lead}local clock is {_duration(offset)} {direction} {host}'s Date header "
+        f"({server_date}), {_duration(skew)} beyond {window}"
+    )
+    return _check(name, "warning" if abs(skew) > CLOCK_SKEW_LIMIT_SECONDS else "ok", detail)
 
 
 # --- browser and tool ------------------------------------------------------------------
@@ -443,7 +559,7 @@ def clean_checks(
 ) -> list[EnvironmentCheck]:
     """The checks that need no browser: hosts file, proxies, system name resolution.
 
-    The capture session adds `resolution_check` and `clock_check` per target once the
+    The capture session adds `resolution_check` and `capture_clock_check` per target once the
     browser has connected, and `browser_check` / `tool_check` for the record.
     """
     hosts = list(dict.fromkeys(h for h in map(host_of, target_urls) if h))

@@ -9,6 +9,8 @@ import sys
 import time
 
 from capture.manifest import Manifest
+from capture.plan import Target
+from capture.session import RunOptions, run
 from capture.verify import verify
 
 from .servers import QuietHandler, SITES, serve
@@ -63,12 +65,14 @@ def test_hosts_file_overriding_a_target_host_is_a_problem(tmp_path):
     hosts = tmp_path / "hosts"
     hosts.write_text("127.0.0.1 localhost\n10.9.8.7 shop.example.test\n")
     out = tmp_path / "hosts-bundle"
+    said: list[str] = []
     with serve() as url:
         port = url.rsplit(":", 1)[1]
-        done = capture(f"http://shop.example.test:{port}/hello.html", "--timeout", "10", "--no-trace",
-                       "-o", out, env={"EVIDENCE_HOSTS_FILE": str(hosts)})
+        run(RunOptions(targets=[Target(url=f"http://shop.example.test:{port}/hello.html")],
+                       out_dir=out, timeout=10, trace=False, hosts_path=hosts, progress=said.append))
     checks = checks_of(out)
     hosts_check = checks["hosts file"][0]
     assert hosts_check.result == "problem" and "shop.example.test" in hosts_check.detail
-    assert "environment problem" in done.stdout
+    assert str(hosts) in hosts_check.detail
+    assert any(line.startswith("environment problem: hosts file:") for line in said), said
     assert verify(out).verdict == "INTACT"

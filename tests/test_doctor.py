@@ -1,7 +1,9 @@
 """`evidence doctor`: OK / PROBLEM per check, a fix for each problem, exit 0 or 1.
 
 Doctor runs in a subprocess, as a buyer would run it, so environment variables such as
-EVIDENCE_BROWSER and FONTCONFIG_FILE reach both the tool and the browser it launches.
+EVIDENCE_BROWSER and FONTCONFIG_FILE reach both the tool and the browser it launches. The
+clean-environment checks are run through the library (`run_doctor`), which takes the
+hosts file to read as a parameter, and printed by the command's own `print_checks`.
 """
 
 from __future__ import annotations
@@ -22,16 +24,16 @@ import pytest
 from click.testing import CliRunner
 
 from capture import __version__
-from capture.browser import launch_args
+from capture.browser import BrowserSettings, launch_args
 from capture.cli import main
-from capture.doctor import judge_glyphs, openssl_check, output_dir_check
+from capture.doctor import judge_glyphs, openssl_check, output_dir_check, run_doctor
+from capture.output import print_checks
 
 from .servers import SITES, QuietHandler, serve
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 CLEARED = (
     "EVIDENCE_BROWSER",
-    "EVIDENCE_HOSTS_FILE",
     "EVIDENCE_BROWSER_ENDPOINT",
     "EVIDENCE_CDP_ENDPOINT",
     "HTTP_PROXY",
@@ -166,17 +168,21 @@ def slow_clock_site():
         yield url.replace("127.0.0.1", "localhost") + "/index.html"
 
 
-def test_clean_check_with_only_warnings_exits_0_and_names_the_clock_skew(tmp_path, slow_clock_site):
+def clean_doctor(out_dir: Path, url: str, hosts: Path, capsys) -> tuple[bool, str]:
+    """`doctor --clean-check URL` through the library: (all ok, the lines it prints)."""
+    checks = run_doctor(BrowserSettings(), out_dir, clean_urls=[url], hosts_path=hosts, environ={})
+    capsys.readouterr()
+    print_checks(checks)
+    return all(c.ok for c in checks), capsys.readouterr().out
+
+
+def test_clean_check_with_only_warnings_exits_0_and_names_the_clock_skew(
+    tmp_path, slow_clock_site, capsys
+):
     hosts = tmp_path / "hosts"
     hosts.write_text("127.0.0.1 localhost\n")
-    code, output = doctor(
-        "-o",
-        str(tmp_path),
-        "--clean-check",
-        slow_clock_site,
-        env={"EVIDENCE_HOSTS_FILE": str(hosts)},
-    )
-    assert code == 0, output
+    ok, output = clean_doctor(tmp_path, slow_clock_site, hosts, capsys)
+    assert ok, output
     assert "10 min" in line(output, "WARNING clean: clock:")
     assert "localhost" in line(output, "OK      clean: hosts file:")
     assert "localhost" in line(output, "OK      clean: name resolution: localhost resolves")
@@ -185,18 +191,13 @@ def test_clean_check_with_only_warnings_exits_0_and_names_the_clock_skew(tmp_pat
     assert line(output, "OK      clean: tool: evidence-capture")
 
 
-def test_clean_check_with_a_hosts_override_exits_1(tmp_path, slow_clock_site):
+def test_clean_check_with_a_hosts_override_exits_1(tmp_path, slow_clock_site, capsys):
     hosts = tmp_path / "hosts"
     hosts.write_text("10.9.8.7 localhost\n")
-    code, output = doctor(
-        "-o",
-        str(tmp_path),
-        "--clean-check",
-        slow_clock_site,
-        env={"EVIDENCE_HOSTS_FILE": str(hosts)},
-    )
-    assert code == 1
+    ok, output = clean_doctor(tmp_path, slow_clock_site, hosts, capsys)
+    assert not ok
     assert "localhost -> 10.9.8.7" in line(output, "PROBLEM clean: hosts file:")
+    assert "remove those lines from the hosts file" in output
     assert "Traceback" not in output
 
 
@@ -309,3 +310,31 @@ def test_doctor_with_an_unreachable_remote_browser_is_a_problem(tmp_path):
     assert code == 1
     assert line(output, "PROBLEM browser connects:")
     assert "Traceback" not in output
+
+
+def test_clean_check_lines_show_what_a_server_sent_escaped_and_hosts_in_ascii():
+    from capture.doctor import as_check
+    from capture.environment import clock_check
+
+    # The record keeps what the server sent; the terminal line shows it escaped.
+    record = clock_check("Fri, 01 Jan 2025 00:00:00 GMT", datetime.now(UTC), "a\x1b[2J\u202eb")
+    assert "\x1b[2J\u202e" in record.detail
+    check = as_check(record)
+    assert "\x1b" not in check.detail and "\u202e" not in check.detail
+    assert "a\\x1b[2J\\u202eb" in check.detail
+    check = as_check(clock_check(None, datetime.now(UTC), "shop.example", about="https://\u0430pple.com/x"))
+    assert check.detail.startswith("https://xn--pple-43d.com/x, shop.example sent no Date header")
+
+
+def test_a_doctor_check_is_the_manifests_environment_check_plus_a_fix():
+    from capture.doctor import Check, as_check
+    from capture.manifest import EnvironmentCheck
+
+    record = EnvironmentCheck(name="hosts file", result="problem", detail="shop -> 10.9.8.7 (line 2)")
+    check = as_check(record)
+    assert isinstance(check, EnvironmentCheck) and isinstance(check, Check)
+    assert (check.name, check.result, check.detail) == ("clean: hosts file", "problem", record.detail)
+    assert not check.ok and not check.warning and "hosts file" in check.fix
+    warned = as_check(EnvironmentCheck(name="clock", result="warning", detail="10 min behind"))
+    assert warned.ok and warned.warning and "NTP" in warned.fix
+    assert as_check(EnvironmentCheck(name="clock", result="ok", detail="agrees")).fix == ""

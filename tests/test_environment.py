@@ -89,13 +89,17 @@ def test_unicode_target_host_matches_its_punycode_hosts_entry(hosts_file):
     assert hosts_check([host], path).result == "problem"
 
 
-def test_hosts_file_path_comes_from_evidence_hosts_file_for_tests(hosts_file):
+def test_hosts_file_to_read_is_a_parameter_of_the_clean_checks(hosts_file):
     path = hosts_file("203.0.113.9 shop.example\n")
-    checks = clean_checks(
-        ["http://shop.example/"], environ={"EVIDENCE_HOSTS_FILE": str(path)}, resolve_timeout=1
-    )
+    checks = clean_checks(["http://shop.example/"], hosts_path=path, environ={}, resolve_timeout=1)
     assert by_name(checks, "hosts file").result == "problem"
     assert str(path) in by_name(checks, "hosts file").detail
+
+
+def test_default_hosts_file_is_the_systems_and_no_variable_replaces_it():
+    assert environment.default_hosts_path({"EVIDENCE_HOSTS_FILE": "/tmp/x"}, "linux") == Path("/etc/hosts")
+    windows = environment.default_hosts_path({"SystemRoot": r"D:\Win"}, "win32")
+    assert windows == Path(r"D:\Win") / "System32" / "drivers" / "etc" / "hosts"
 
 
 def test_unreadable_hosts_file_is_a_warning_not_a_crash(tmp_path):
@@ -362,3 +366,135 @@ def test_environment_module_does_not_import_playwright():
     code = "import sys, capture.environment, capture.doctor; print('playwright' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+# --- per-target checks: the right moment, the real resolver, which target --------------
+
+
+def _loaded_capture(server_date: str, load_at: datetime, response_in: datetime, end: datetime):
+    from capture.manifest import Action, Capture, Response
+
+    return Capture(
+        index=3,
+        kind="chat",
+        requested_url="https://shop.example/chat",
+        final_url="https://shop.example/chat",
+        started_at=load_at - timedelta(seconds=1),
+        finished_at=end,
+        response=Response(status=200, server_ip="203.0.113.9", server_date=server_date),
+        actions=[
+            Action(type="load", at=load_at, detail="goto https://shop.example/chat"),
+            Action(type="wait", at=response_in, detail="load event fired"),
+            Action(type="scroll", at=end - timedelta(seconds=1), detail="chat history"),
+        ],
+    )
+
+
+def test_clock_of_a_long_chat_capture_is_read_when_the_response_arrived_not_at_its_end():
+    from capture.environment import capture_clock_check
+
+    # The server stamped its Date (whole seconds) while answering; the capture then
+    # scrolled a chat for 25 s. Those 25 s are not clock skew.
+    load_at = NOW + timedelta(milliseconds=500)
+    capture = _loaded_capture(
+        http_date(NOW), load_at, load_at + timedelta(milliseconds=300), NOW + timedelta(seconds=26)
+    )
+    check = capture_clock_check(capture, "shop.example")
+    assert check.result == "ok"
+    assert "agrees with shop.example's Date header" in check.detail, check.detail
+    assert "-0.5 s" in check.detail and "25 s" not in check.detail and "26 s" not in check.detail
+
+
+def test_clock_difference_within_the_date_headers_whole_second_and_transfer_is_not_skew():
+    from capture.environment import clock_reading
+
+    sent = NOW + timedelta(milliseconds=900)
+    truncated = clock_reading(http_date(NOW), sent, sent + timedelta(milliseconds=50))
+    assert truncated.offset == pytest.approx(-0.9) and truncated.skew == 0
+    slow_answer = clock_reading(
+        http_date(NOW + timedelta(seconds=2)), NOW, NOW + timedelta(seconds=3)
+    )
+    assert slow_answer.offset == pytest.approx(2.0) and slow_answer.skew == 0
+    # Beyond both: the part not explained is the skew, measured from the nearer bound.
+    behind = clock_reading(http_date(NOW - timedelta(seconds=10)), NOW, NOW + timedelta(seconds=1))
+    assert behind.offset == pytest.approx(-10.0) and behind.skew == pytest.approx(-9.0)
+    ahead = clock_reading(http_date(NOW + timedelta(seconds=10)), NOW, NOW + timedelta(seconds=1))
+    assert ahead.skew == pytest.approx(9.0)
+    assert clock_check(http_date(NOW), sent, "shop.example").detail.startswith(
+        "local clock agrees"
+    )
+
+
+def test_clock_check_and_report_row_use_one_reading_of_the_same_capture():
+    from capture.environment import capture_clock_check
+    from capture.report.render import clock_difference
+
+    load_at = NOW + timedelta(milliseconds=500)
+    capture = _loaded_capture(
+        http_date(NOW), load_at, load_at + timedelta(milliseconds=300), NOW + timedelta(seconds=26)
+    )
+    server, local, diff = clock_difference(capture)
+    assert (server, local, diff) == (NOW, load_at, pytest.approx(-0.5))
+    assert f"{diff:+.1f} s" in capture_clock_check(capture, "shop.example").detail
+
+
+ABSURD_DATES = [
+    "Fri, 01 Jan 99999999999999999999 00:00:00 GMT",
+    "Fri, 31 Dec 9999 23:59:59 -2359",
+    "Mon, 01 Jan 0001 00:00:00 +2359",
+    "Fri7022172039328690, 01 Jan 025 00:00812381323017539:0 GMT",
+    "Fri, 99 Jan 2020 00:00:00 GMT",
+    "\u202e\x00" * 50,
+    "",
+]
+
+
+@pytest.mark.parametrize("raw", ABSURD_DATES)
+def test_absurd_date_header_is_recorded_as_given_never_an_exception(raw):
+    from capture.environment import clock_reading, parse_http_date
+
+    assert parse_http_date(raw) is None or parse_http_date(raw).tzinfo is UTC
+    check = clock_check(raw, NOW, "shop.example")
+    assert check.result in ("ok", "warning")
+    if raw and parse_http_date(raw) is None:
+        assert check.result == "warning" and repr(raw[:80]) in check.detail
+    assert clock_reading(raw, NOW, NOW).raw == raw
+
+
+def test_mutated_date_headers_never_raise():
+    import random
+
+    rng = random.Random(7)
+    base = "Fri, 01 Jan 2025 00:00:00 GMT"
+    for _ in range(3000):
+        chars = list(base)
+        for _ in range(rng.randint(1, 5)):
+            position = rng.randrange(len(chars) + 1)
+            chars.insert(position, str(rng.randint(0, 10 ** rng.randint(1, 25))))
+            if rng.random() < 0.5 and chars:
+                chars.pop(rng.randrange(len(chars)))
+        clock_check("".join(chars), NOW, "shop.example", NOW + timedelta(seconds=1))
+
+
+def test_resolution_check_asks_the_system_resolver_itself_when_not_given_addresses():
+    check = resolution_check("localhost", None, "127.0.0.1")
+    assert check.result == "ok", check.detail
+    assert "which the system resolver also gives" in check.detail and "127.0.0.1" in check.detail
+
+
+def test_browser_address_other_than_the_system_resolvers_is_a_warning_naming_both():
+    check = resolution_check("localhost", ["127.0.0.1", "::1"], "198.51.100.7", about="capture 2 (order)")
+    assert check.result == "warning"
+    assert check.detail.startswith("capture 2 (order), localhost: browser connected to 198.51.100.7")
+    assert "127.0.0.1, ::1" in check.detail
+
+
+def test_per_target_checks_name_the_capture_they_are_about():
+    from capture.environment import capture_clock_check
+
+    load_at = NOW + timedelta(milliseconds=500)
+    capture = _loaded_capture(http_date(NOW), load_at, load_at, load_at)
+    clock = capture_clock_check(capture, "shop.example", about="capture 3 (chat)")
+    assert clock.detail.startswith("capture 3 (chat), local clock agrees with shop.example")
+    resolved = resolution_check("shop.example", ["203.0.113.9"], "203.0.113.9", about="capture 3 (chat)")
+    assert resolved.detail.startswith("capture 3 (chat), shop.example: browser connected")
