@@ -36,12 +36,15 @@ import threading
 import time
 from datetime import datetime
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from capture.localserver import LocalServer, QuietFileHandler  # noqa: E402 - after the path
 SITES = HERE / "sites"
 CHAT_SITE = REPO / "tests" / "sites" / "chat"
 WORK = HERE / "work"
@@ -69,14 +72,10 @@ TARGETS_MET = {
 # --- the local site ----------------------------------------------------------------------
 
 
-class _Handler(SimpleHTTPRequestHandler):
+class _Handler(QuietFileHandler):
     """bench/sites at /, tests/sites/chat at /chat/, and /chat/history with a delay."""
 
     delays: dict  # {"seconds": float, "loads": int, "lock": Lock}, shared by all requests
-    stopping: threading.Event
-
-    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
-        pass
 
     def translate_path(self, path):
         route = urlsplit(path).path
@@ -95,7 +94,7 @@ class _Handler(SimpleHTTPRequestHandler):
         limit = min(int(query.get("limit", 30)), 200)
         delay = min(int(query.get("delay", 0)), 5000) / 1000
         started = time.perf_counter()
-        self.stopping.wait(delay)  # the site's own loading time, subtracted later
+        self.server.stopping.wait(delay)  # the site's own loading time, subtracted later
         with self.delays["lock"]:
             self.delays["seconds"] += time.perf_counter() - started
             self.delays["loads"] += 1
@@ -108,36 +107,24 @@ class _Handler(SimpleHTTPRequestHandler):
         return None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64
-
-
 class Site:
     """The bench pages on 127.0.0.1:0 for as long as the `with` block runs."""
 
     def __init__(self):
         self.delays = {"seconds": 0.0, "loads": 0, "lock": threading.Lock()}
-        self.stopping = threading.Event()
-        handler = type("Handler", (_Handler,), {"delays": self.delays, "stopping": self.stopping})
-        self.server = _Server(("127.0.0.1", 0), partial(handler, directory=str(SITES)))
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
+        handler = type("Handler", (_Handler,), {"delays": self.delays})
+        self.server = LocalServer(partial(handler, directory=str(SITES)), name="bench-site")
 
     def __enter__(self) -> Site:
-        self.thread.start()
+        self.server.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        self.server.stop()
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.server.url
 
     def urls(self) -> dict[str, str]:
         return {name: self.base + path for name, (_, path) in TARGETS.items()}

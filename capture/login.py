@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,10 +18,8 @@ from .errors import UsageError
 
 APP = "evidence-capture"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# Only for tests: run the "visible" browser headless and perform these steps
-# (JSON list of ["fill", selector, value] / ["click", selector]) instead of a human.
-TEST_HEADLESS_ENV = "EVIDENCE_TEST_LOGIN_HEADLESS"
-TEST_STEPS_ENV = "EVIDENCE_TEST_LOGIN_STEPS"
+# (page, context) -> the storage state to save, once the person (or a script) is logged in.
+Interact = Callable[[object, object], Awaitable[dict]]
 
 
 def profiles_dir() -> Path:
@@ -33,12 +32,12 @@ def profiles_dir() -> Path:
     return base / APP / "profiles"
 
 
-def profile_path(name: str) -> Path:
+def profile_path(name: str, directory: Path | None = None) -> Path:
     if not NAME_RE.match(name or ""):
         raise UsageError(
             f"profile name {name!r}: use letters, digits, '.', '_' or '-' (at most 64 characters)"
         )
-    return profiles_dir() / f"{name}.json"
+    return (directory or profiles_dir()) / f"{name}.json"
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -120,28 +119,18 @@ async def _wait_for_user(page, context) -> dict:
     return last
 
 
-async def _login(url: str, settings) -> dict:
+async def _login(url: str, settings, interact: Interact) -> dict:
     from playwright.async_api import async_playwright
 
     from .browser import open_browser
 
-    test_steps = os.environ.get(TEST_STEPS_ENV)
-    if os.environ.get(TEST_HEADLESS_ENV) == "1":
-        settings.headless = True
     async with async_playwright() as playwright:
         browser, _found, _args = await open_browser(playwright, settings)
         try:
             context = await browser.new_context(locale=settings.locale)
             page = await context.new_page()
             await page.goto(url, timeout=60_000)
-            if test_steps:
-                for step in json.loads(test_steps):
-                    if step[0] == "fill":
-                        await page.fill(step[1], step[2])
-                    elif step[0] == "click":
-                        await page.click(step[1])
-                await page.wait_for_load_state("load")
-            return await _wait_for_user(page, context)
+            return await interact(page, context)
         finally:
             try:
                 await browser.close()
@@ -149,15 +138,29 @@ async def _login(url: str, settings) -> dict:
                 pass
 
 
-def login(url: str, name: str, settings) -> Path:
-    """Open a browser at URL, let a human log in, save the session as profile NAME."""
+def login(
+    url: str,
+    name: str,
+    settings,
+    interact: Interact | None = None,
+    *,
+    directory: Path | None = None,
+) -> Path:
+    """Open a browser at URL, let a human log in, save the session as profile NAME.
+
+    `interact(page, context)` does the logging in and returns the storage state to keep;
+    the default waits for a person (Enter in the terminal, or the window closed).
+    `directory`: where profiles are kept (default: profiles_dir()).
+    """
     from .plan import check_url
 
     try:
         check_url(url)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    path = profile_path(name)
-    state = asyncio.run(_login(url, settings))
+    path = profile_path(name, directory)
+    from .asyncrun import run_async
+
+    state = run_async(lambda: _login(url, settings, interact or _wait_for_user))
     write_private(path, json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8"))
     return path

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from capture.browser import BrowserSettings
+from capture.login import login, storage_state
 from capture.manifest import Manifest
 from capture.png import decode_rows
 from capture.verify import verify
@@ -43,19 +45,21 @@ def data_home(tmp_path):
     return {"XDG_DATA_HOME": str(home)}, home / "evidence-capture" / "profiles"
 
 
-def _login(login_site, env, name="shop"):
-    steps = json.dumps([["fill", "#user", USER], ["fill", "#password", PASSWORD], ["click", "#submit"]])
-    return evidence(
-        "login", f"{login_site}/login", "--profile", name, input="\n",
-        env={**env, "EVIDENCE_TEST_LOGIN_HEADLESS": "1", "EVIDENCE_TEST_LOGIN_STEPS": steps},
-    )
+async def fill_the_form(page, context) -> dict:
+    """What the person does in the window, done by a script instead."""
+    await page.fill("#user", USER)
+    await page.fill("#password", PASSWORD)
+    async with page.expect_navigation(url="**/order", timeout=60_000):
+        await page.click("#submit")
+    return await storage_state(context)
 
 
 def test_login_saves_a_private_profile_that_captures_the_protected_order(tmp_path, login_site, data_home):
     env, profiles = data_home
-    done = _login(login_site, env)
-    assert done.returncode == 0, done.stderr
+    saved = login(f"{login_site}/login", "shop", BrowserSettings(headless=True), fill_the_form,
+                  directory=profiles)
     profile = profiles / "shop.json"
+    assert saved == profile
     assert stat.S_IMODE(profile.stat().st_mode) == 0o600
     assert stat.S_IMODE(profiles.stat().st_mode) == 0o700
     assert LoginHandler.token in profile.read_text()
@@ -84,6 +88,31 @@ def test_login_saves_a_private_profile_that_captures_the_protected_order(tmp_pat
 
     deleted = evidence("login", "--delete", "shop", env=env)
     assert deleted.returncode == 0 and not profile.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), "give a URL and --profile NAME"),
+        (("http://127.0.0.1:9/login",), "give a URL and --profile NAME"),
+        (("ftp://127.0.0.1/login", "--profile", "shop"), "must start with http:// or https://"),
+        (("http://127.0.0.1:9/login", "--profile", "../shop"), "profile name '../shop'"),
+        (("--delete", "nobody"), "no login profile named 'nobody'"),
+    ],
+)
+def test_login_command_refuses_bad_arguments_before_any_browser(data_home, args, expected):
+    env, profiles = data_home
+    done = evidence("login", *args, env=env, timeout=60)
+    assert done.returncode == 2, done.stderr
+    [message] = done.stderr.strip().splitlines()
+    assert expected in message and "Traceback" not in done.stderr
+    assert not profiles.exists()
+
+
+def test_login_list_without_profiles_says_so(data_home):
+    env, _ = data_home
+    done = evidence("login", "--list", env=env, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "no saved login profiles"
 
 
 def test_without_login_the_login_page_is_captured_with_a_warning(tmp_path, login_site):
@@ -170,7 +199,7 @@ javascript = "document.title = document.title + ' (js ran)'"
         ('[[target]]\nurl = "http://127.0.0.1/a"\nclik = ["x"]\n', "target 1 (http://127.0.0.1/a), key 'clik': unknown key"),
         ('[[target]]\nurl = "http://127.0.0.1/a"\ntimeout = "soon"\n', "key 'timeout'"),
         ('[[target]]\nkind = "video"\nurl = "http://127.0.0.1/a"\n', "key 'kind'"),
-        ('[[target]]\nurl = "ftp://127.0.0.1/a"\n', "key 'url': not an http(s) URL"),
+        ('[[target]]\nurl = "ftp://127.0.0.1/a"\n', "key 'url': URL must start with http:// or https://"),
         ('[[target]]\nkind = "order"\n', "key 'url': required key is missing"),
         ('[[target]]\nurl = "http://127.0.0.1/a"\n[[target]]\nurl = "http://127.0.0.1/a"\n', "target 2, key 'url': duplicate"),
         ('[case]\ntitel = "x"\n[[target]]\nurl = "http://127.0.0.1/a"\n', "key 'case.titel': unknown key"),

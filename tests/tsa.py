@@ -20,10 +20,11 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from functools import partial
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+
+from capture.localserver import QuietHandler
 
 from .servers import serve
 
@@ -56,23 +57,25 @@ class TsaMaterial:
         return {**os.environ, "TSA_DIR": str(self.dir)}
 
 
-def make_material(directory: Path) -> TsaMaterial:
+def make_material(directory: Path, root_cn: str = "Evidence Test Root CA",
+                  tsa_cn: str = "Evidence Test TSA", org: str = "Evidence Tests") -> TsaMaterial:
+    """A root CA and a TSA certificate it issued; the names are free (a forger picks any)."""
     directory.mkdir(parents=True, exist_ok=True)
 
     def self_signed(name: str, cn: str) -> Path:
         openssl(
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-            "-keyout", f"{name}.key", "-out", f"{name}.pem", "-subj", f"/CN={cn}/O=Evidence Tests",
+            "-keyout", f"{name}.key", "-out", f"{name}.pem", "-subj", f"/CN={cn}/O={org}",
             "-addext", "basicConstraints=critical,CA:TRUE",
             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
             cwd=directory,
         )
         return directory / f"{name}.pem"
 
-    ca = self_signed("ca", "Evidence Test Root CA")
+    ca = self_signed("ca", root_cn)
     other_ca = self_signed("other-ca", "Some Other Root CA")
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr",
-            "-subj", "/CN=Evidence Test TSA/O=Evidence Tests", cwd=directory)
+            "-subj", f"/CN={tsa_cn}/O={org}", cwd=directory)
     openssl("x509", "-req", "-in", "tsa.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
             "-days", "30", "-out", "tsa.pem", "-extfile", str(CONFIG_DIR / "tsa-cert.ext"), cwd=directory)
     (directory / "serial").write_text("01\n")
@@ -99,14 +102,14 @@ def make_query(data: bytes, cert: bool = True) -> bytes:
         return openssl("ts", "-query", "-data", str(path), "-sha256", *(["-cert"] if cert else []))
 
 
-class TsaHandler(BaseHTTPRequestHandler):
-    def __init__(self, *args, material: TsaMaterial, stopping: threading.Event, **kwargs):
+class TsaHandler(QuietHandler):
+    def __init__(self, *args, material: TsaMaterial, **kwargs):
         self.material = material
-        self.stopping = stopping
         super().__init__(*args, **kwargs)
 
-    def log_message(self, format, *args):
-        pass
+    @property
+    def stopping(self) -> threading.Event:
+        return self.server.stopping  # set when the server stops: ends held answers
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
         self.send_response(status)
@@ -185,10 +188,5 @@ def tsa_material(tmp_path_factory) -> TsaMaterial:
 
 @pytest.fixture(scope="session")
 def local_tsa(tsa_material):
-    stopping = threading.Event()
-    handler = partial(TsaHandler, material=tsa_material, stopping=stopping)
-    with serve(handler) as base:
-        try:
-            yield LocalTsa(base, tsa_material)
-        finally:
-            stopping.set()
+    with serve(partial(TsaHandler, material=tsa_material)) as base:
+        yield LocalTsa(base, tsa_material)

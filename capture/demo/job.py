@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import json
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -15,8 +14,10 @@ from ..errors import EvidenceError
 from ..login import write_private
 from ..manifest import VerificationReport
 from ..plan import load_plan
-from ..session import RunOptions, RunResult, default_out_dir, run
-from .server import DEMO_PASSWORD, DEMO_USER, ShopServer, plan_path
+from ..options import RunOptions, default_out_dir
+from ..results import RunResult
+from ..session import run
+from .server import DEMO_PASSWORD, DEMO_USER, ShopServer, plan_path, serve_forever
 
 
 @dataclass
@@ -76,13 +77,11 @@ def run_demo(out_dir: Path | None, browser, progress=None, lang: str = "both") -
 
 def serve_only(ttl: float, say) -> None:
     """Run the shop until Ctrl-C or ttl seconds, for trying it in a browser."""
-    with ShopServer() as shop:
-        say(f"demo shop: {shop.url}/  (log in as {DEMO_USER} / {DEMO_PASSWORD}); "
-            f"stops after {ttl:.0f} s or on Ctrl-C")
-        deadline = time.monotonic() + ttl
-        try:
-            while time.monotonic() < deadline:
-                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-        except KeyboardInterrupt:
-            pass
+    serve_forever(
+        ttl_seconds=ttl,
+        announce=lambda shop: say(
+            f"demo shop: {shop.url}/  (log in as {DEMO_USER} / {DEMO_PASSWORD}); "
+            f"stops after {ttl:.0f} s or on Ctrl-C"
+        ),
+    )
     say("demo shop stopped")

@@ -19,14 +19,14 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from string import Template
 from typing import Self
 from urllib.parse import parse_qs, quote, urlsplit
 
-HOST = "127.0.0.1"
+from ..localserver import HOST, LocalServer, QuietHandler
+
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo123"
 ORDER_ID = "DD20261118153042817"
@@ -161,7 +161,6 @@ class ShopServer:
         self.errors: list[str] = []
         self._errors_lock = threading.Lock()
         self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -179,13 +178,9 @@ class ShopServer:
         if self._httpd is not None:
             return self
         self.stopping.clear()
-        httpd = _HTTPServer((HOST, self.port), _Handler)
+        httpd = _HTTPServer(_Handler, port=self.port, name="demo-shop")
         httpd.shop = self
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="demo-shop", daemon=True
-        )
-        self._thread.start()
+        self._httpd = httpd.start()
         return self
 
     def stop(self) -> None:
@@ -194,11 +189,7 @@ class ShopServer:
             return
         # Release held long-polls first, so their threads answer and end.
         self.stopping.set()
-        httpd.shutdown()
-        httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        httpd.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -247,9 +238,7 @@ class ShopServer:
         }
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = False
+class _HTTPServer(LocalServer):
     shop: ShopServer
 
 
@@ -277,15 +266,11 @@ def _query(raw: str) -> dict[str, str]:
     return {key: values[0] for key, values in parsed.items()}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _HTTPServer
+    # Keep-alive like a real shop; QuietHandler's timeout ends idle connections.
     protocol_version = "HTTP/1.1"
     server_version = "XingheShop/1.0"
-    # Idle keep-alive connections must not pin a thread for ever.
-    timeout = 30
-
-    def log_message(self, format, *args):
-        pass
 
     @property
     def shop(self) -> ShopServer:
