@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -19,16 +20,22 @@ from .manifest import Artifact, Manifest, utc_now
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 REPORT_FILES = ("report.html", "report.pdf")
-# Files outside the manifest that SHA256SUMS covers (besides manifest.json itself).
+# `evidence report` on a sealed bundle writes here: SHA256SUMS lists these files, the
+# manifest (and so the fingerprint) never does, and verify calls them unsealed.
+UNSEALED_DIR = "unsealed"
 TSR_PREFIX = "manifest.json"
 TSR_SUFFIX = ".tsr"
+_UNSEALED_NAME = re.compile(r"unsealed/report-[1-9][0-9]{0,5}\.(html|pdf)")
 
 
 def is_outside_manifest_file(name: str) -> bool:
     """Bundle files the manifest cannot list (they are made over it or after it)."""
-    if name in (MANIFEST, SUMS) or name in REPORT_FILES:
-        return True
-    return is_token_name(name)
+    return name in (MANIFEST, SUMS) or is_token_name(name) or name.startswith(UNSEALED_DIR + "/")
+
+
+def is_unsealed_rendering(name: str) -> bool:
+    """unsealed/report-N.html|pdf: a report rendered after the bundle was sealed."""
+    return _UNSEALED_NAME.fullmatch(name) is not None
 
 
 def is_token_name(name: str) -> bool:
@@ -181,13 +188,21 @@ class BundleWriter:
         for artifact in manifest.all_artifacts():
             entries[artifact.path] = artifact.sha256
         entries[MANIFEST] = self._hash_of(MANIFEST)
-        for child in sorted(self.root.iterdir()):
-            if child.name != MANIFEST and child.name != SUMS and is_outside_manifest_file(child.name):
-                if child.is_file() and not child.is_symlink():
-                    entries[child.name] = self._hash_of(child.name)
+        for rel in self._outside_files():
+            entries[rel] = self._hash_of(rel)
         lines = [f"{digest}  {path}\n" for path, digest in sorted(entries.items())]
         self.write_file(SUMS, "".join(lines).encode("utf-8"))
         self._unsaved.clear()
+
+    def _outside_files(self) -> list[str]:
+        """Timestamp tokens and unsealed renderings: in SHA256SUMS, not in the manifest."""
+        found = [c.name for c in self.root.iterdir() if is_token_name(c.name)]
+        unsealed = self.root / UNSEALED_DIR
+        if unsealed.is_dir() and not unsealed.is_symlink():
+            found += [f"{UNSEALED_DIR}/{c.name}" for c in unsealed.iterdir()
+                      if is_unsealed_rendering(f"{UNSEALED_DIR}/{c.name}")]
+        return [rel for rel in sorted(found)
+                if (self.root / rel).is_file() and not (self.root / rel).is_symlink()]
 
     def recover(self) -> list[str]:
         """After a failed write: remove this run's files that no saved manifest lists,

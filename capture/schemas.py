@@ -9,11 +9,15 @@ import json
 from pathlib import Path
 
 from .manifest import Manifest, VerificationReport
+from .results import RunSummary
+from .timestamp import StampResult
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 FILES = {
     "manifest.schema.json": lambda: manifest_schema(),
     "verification-report.schema.json": lambda: report_schema(),
+    "run-result.schema.json": lambda: _schema(RunSummary, "evidence-capture run result"),
+    "stamp-result.schema.json": lambda: _schema(StampResult, "evidence-capture stamp result"),
 }
 
 

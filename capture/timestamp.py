@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import re
 import shutil
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -28,42 +29,33 @@ from pydantic import BaseModel, Field
 
 from . import __version__
 from .bundle import MANIFEST, BundleWriter, is_token_name, token_name
-from .errors import UsageError
+from .errors import ExitCode, UsageError
+from .limits import MAX_CA_BYTES, MAX_MANIFEST_BYTES, MAX_TOKEN_BYTES, MAX_TOKENS
 from .manifest import Manifest, TimestampCheck, format_utc
+from .results import TokenSummary as StampedToken
+from .urls import BadUrl, check_http_url
 
 OPENSSL_TIMEOUT = 30.0
-# A timestamp reply is a few KiB; anything near this is not one, and a hostile bundle
-# must not make us feed megabytes to openssl.
-MAX_TOKEN_BYTES = 1 << 20
-MAX_CA_BYTES = 4 << 20
-MAX_TOKENS = 999
 HASHES = {"sha256", "sha384", "sha512", "sha224", "sha1"}
-CHAIN_NOT_CHECKED = "signature chain not checked (pass --tsa-ca CA.pem)"
 
 
 class TimestampError(Exception):
     """No usable token: the message is one short line a buyer can act on."""
 
 
-class StampedToken(BaseModel):
-    """One token written into a bundle; the URL lives here, never in the manifest."""
-
-    authority: str = Field(description="The TSA URL the token came from")
-    path: str
-    time: str | None = None
-    serial: str | None = None
-    signer: str | None = None
-    tsa_name: str | None = None
-    sha256: str = Field(description="SHA-256 of the token file")
+class OpensslMissing(TimestampError):
+    """No openssl on this machine: tokens can be neither requested nor checked."""
 
 
 class StampResult(BaseModel):
+    """`evidence stamp --json`."""
+
     tokens: list[StampedToken] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.tokens else 1
+        return ExitCode.OK if self.tokens else ExitCode.EVIDENCE_FAILED
 
     def summary_lines(self) -> list[str]:
         lines = []
@@ -82,7 +74,7 @@ class StampResult(BaseModel):
 def _openssl(args: list[str], *, input: bytes | None = None) -> subprocess.CompletedProcess:
     exe = shutil.which("openssl")
     if exe is None:
-        raise TimestampError("openssl is not installed (it is needed for trusted timestamps)")
+        raise OpensslMissing("openssl is not installed (it is needed for trusted timestamps)")
     try:
         return subprocess.run(
             [exe, *args], input=input, capture_output=True, timeout=OPENSSL_TIMEOUT, check=False
@@ -275,10 +267,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def check_tsa_url(url: str) -> str:
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise UsageError(f"--tsa must be an http:// or https:// URL, got {url!r}")
-    return url
+    try:
+        return check_http_url(url, "--tsa")
+    except BadUrl as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _exchange(url: str, body: bytes, timeout: float, max_bytes: int, deadline: float) -> bytes:
@@ -359,9 +351,10 @@ def request_token(data: bytes, url: str, timeout: float = 20, max_bytes: int = M
 
 
 def _request(data: bytes, url: str, timeout: float, max_bytes: int) -> tuple[bytes, dict]:
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise TimestampError(f"not an http:// or https:// URL: {url!r}")
+    try:
+        check_http_url(url, "the authority's URL")
+    except BadUrl as exc:
+        raise TimestampError(str(exc)) from None
     with tempfile.TemporaryDirectory(prefix="evidence-tsq-") as tmp:
         data_path, query_path = Path(tmp) / "data", Path(tmp) / "query.tsq"
         data_path.write_bytes(data)
@@ -416,61 +409,87 @@ def _epoch(iso: str | None) -> int | None:
     return int(datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp())
 
 
-def check_token(name: str, token: bytes, manifest_bytes: bytes, tsa_cas: list[Path]) -> TimestampCheck:
-    """Does `token` vouch for exactly these manifest bytes, and (with CAs) who signed it?
+def system_trust_store() -> tuple[str, str] | None:
+    """("-CAfile", path) or ("-CApath", dir) of this machine's trusted roots, if any."""
+    paths = ssl.get_default_verify_paths()
+    for flag, candidate in (("-CAfile", paths.cafile), ("-CApath", paths.capath),
+                            ("-CAfile", "/etc/ssl/certs/ca-certificates.crt")):
+        if candidate and Path(candidate).exists():
+            return flag, candidate
+    return None
 
-    Never raises for a bad token (verify treats bundles as hostile); raises UsageError
-    only when a --tsa-ca file cannot be read.
+
+def check_token(name: str, token: bytes, manifest_bytes: bytes, tsa_cas: list[Path]) -> TimestampCheck:
+    """Does `token` vouch for exactly these manifest bytes, and can we prove who signed it?
+
+    `invalid` when it does not vouch for them; `trusted` only when the signer chains to
+    --tsa-ca (or, without it, to the system's trust store); otherwise `not verified`:
+    the authority's name is then the token's own claim. Never raises for a bad token
+    (verify treats bundles as hostile); UsageError only for an unreadable --tsa-ca file.
     """
     ca_pem = load_ca_bundle(tsa_cas) if tsa_cas else None
     try:
         info = token_info(token)
+    except OpensslMissing as exc:
+        return TimestampCheck(path=name, status="not verified", detail=f"{exc}; token not checked")
     except TimestampError as exc:
-        if "openssl is not installed" in str(exc):
-            return TimestampCheck(path=name, status="unchecked", detail=f"{exc}; token not checked")
         return TimestampCheck(path=name, status="invalid", detail=str(exc))
     check = TimestampCheck(
         path=name,
-        status="ok",
+        status="not verified",
         authority=info["tsa_name"] or info["signer"],
         time=info["time"],
         serial=info["serial"],
         signer=info["signer"],
     )
-    if not info["token_in"] and not _granted(info):
-        check.status, check.detail = "invalid", f"not a granted timestamp ({info['status'] or 'no status'})"
+    why = _does_not_vouch(info, manifest_bytes)
+    if why:
+        check.status, check.detail = "invalid", why
         return check
-    algorithm = info["hash_algorithm"]
-    if algorithm not in HASHES or not info["imprint"]:
-        check.status, check.detail = "invalid", f"unsupported or missing hash algorithm ({algorithm})"
+    if ca_pem is not None:
+        _verify_chain(check, token, manifest_bytes, info, ca_pem=ca_pem)
         return check
-    actual = hashlib.new(algorithm, manifest_bytes).hexdigest()
-    if actual != info["imprint"]:
-        check.status = "altered"
-        check.detail = f"made over other data: the token's {algorithm} is {info['imprint']}, manifest.json's is {actual}"
+    store = system_trust_store()
+    if store is None:
+        check.detail = ("matches manifest.json; this machine has no trust store to check the signer "
+                        "against: who signed it is unproven (pass the authority's CA with --tsa-ca)")
         return check
-    if info["signature"] not in ("ok", "no certificate"):
-        check.status = "altered"
-        check.detail = f"the token was changed after it was signed ({info['signature']})"
-        return check
-    if ca_pem is None:
-        signed = "signature valid; " if info["signature"] == "ok" else ""
-        check.detail = f"matches manifest.json; {signed}{CHAIN_NOT_CHECKED}"
-        return check
-    _verify_chain(check, token, manifest_bytes, ca_pem, info)
+    _verify_chain(check, token, manifest_bytes, info, store=store)
     return check
 
 
-def _verify_chain(check: TimestampCheck, token: bytes, manifest_bytes: bytes, ca_pem: bytes, info: dict) -> None:
+def _does_not_vouch(info: dict, manifest_bytes: bytes) -> str | None:
+    """Why the token is no statement about these manifest bytes, or None."""
+    if not info["token_in"] and not _granted(info):
+        return f"not a granted timestamp ({info['status'] or 'no status'})"
+    algorithm = info["hash_algorithm"]
+    if algorithm not in HASHES or not info["imprint"]:
+        return f"unsupported or missing hash algorithm ({algorithm})"
+    actual = hashlib.new(algorithm, manifest_bytes).hexdigest()
+    if actual != info["imprint"]:
+        return f"made over other data: the token's {algorithm} is {info['imprint']}, manifest.json's is {actual}"
+    if info["signature"] == "no certificate":
+        return None  # checkable only with the TSA certificate given as --tsa-ca
+    if info["signature"] != "ok":
+        return f"the token was changed after it was signed ({info['signature']})"
+    return None
+
+
+def _verify_chain(check: TimestampCheck, token: bytes, manifest_bytes: bytes, info: dict, *,
+                  ca_pem: bytes | None = None, store: tuple[str, str] | None = None) -> None:
+    """`trusted` when openssl verifies the chain; otherwise the check stays `not verified`."""
     with tempfile.TemporaryDirectory(prefix="evidence-tsv-") as tmp:
         tmpdir = Path(tmp)
         (tmpdir / "manifest.json").write_bytes(manifest_bytes)
         (tmpdir / "token.tsr").write_bytes(token)
-        (tmpdir / "ca.pem").write_bytes(ca_pem)
-        # The CA files double as -untrusted so a token that does not carry its signer
-        # certificate verifies when the user passes the TSA certificate too.
-        args = ["ts", "-verify", "-data", str(tmpdir / "manifest.json"), "-in", str(tmpdir / "token.tsr"),
-                "-CAfile", str(tmpdir / "ca.pem"), "-untrusted", str(tmpdir / "ca.pem")]
+        args = ["ts", "-verify", "-data", str(tmpdir / "manifest.json"), "-in", str(tmpdir / "token.tsr")]
+        if ca_pem is not None:
+            (tmpdir / "ca.pem").write_bytes(ca_pem)
+            # The CA files double as -untrusted so a token that does not carry its signer
+            # certificate verifies when the user passes the TSA certificate too.
+            args += ["-CAfile", str(tmpdir / "ca.pem"), "-untrusted", str(tmpdir / "ca.pem")]
+        else:
+            args += list(store)
         if info["token_in"]:
             args.append("-token_in")
         # Years later the TSA certificate will have expired; what matters is that it
@@ -481,23 +500,26 @@ def _verify_chain(check: TimestampCheck, token: bytes, manifest_bytes: bytes, ca
         try:
             proc = _openssl(args)
         except TimestampError as exc:
-            check.status, check.detail = "unchecked", str(exc)
+            check.detail = f"matches manifest.json; the signer could not be checked ({exc})"
             return
     out = proc.stdout.decode("utf-8", "replace")
+    source = "--tsa-ca" if ca_pem is not None else "system"
     if proc.returncode == 0 and "Verification: OK" in out:
-        check.chain_verified = True
-        check.detail = "matches manifest.json; signature chain verified"
+        check.status, check.chain_verified, check.trust_source = "trusted", True, source
+        against = "the given --tsa-ca" if ca_pem is not None else "this system's trusted roots"
+        check.detail = f"matches manifest.json; signed by an authority that chains to {against}"
         return
     reason = _last_error(proc)
     if "signer certificate not found" in reason:
-        check.status = "invalid"
-        check.detail = "the token does not carry its signer certificate; add the TSA certificate with --tsa-ca"
-    elif "certificate verify error" in reason or "Verify error" in reason:
-        check.status = "invalid"
-        check.detail = f"not signed by an authority chaining to the given --tsa-ca ({reason})"
+        check.detail = ("matches manifest.json, but the token does not carry its signer certificate: "
+                        "who signed it is unproven (pass the TSA certificate with --tsa-ca)")
+    elif ca_pem is not None:
+        check.detail = (f"matches manifest.json, but the signer does not chain to the given --tsa-ca "
+                        f"({reason}): who signed it, and so the time, is unproven")
     else:
-        check.status = "altered"
-        check.detail = f"signature does not verify ({reason})"
+        check.detail = (f"matches manifest.json, but the signer does not chain to this system's "
+                        f"trusted roots ({reason}): who signed it, and so the time, is unproven "
+                        "(pass the authority's CA with --tsa-ca)")
 
 
 # --- stamping a bundle -----------------------------------------------------------------
@@ -513,8 +535,6 @@ def _free_token_names(root: Path, count: int) -> list[str]:
                 return names
     raise TimestampError(f"the bundle already holds {MAX_TOKENS} timestamp tokens")
 
-
-MAX_MANIFEST_BYTES = 64 << 20
 
 
 def read_bundle_manifest(root: Path) -> Manifest:

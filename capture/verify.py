@@ -19,9 +19,7 @@ import json
 import os
 import re
 import stat
-import threading
 import unicodedata
-import zipfile
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,6 +28,9 @@ from typing import TYPE_CHECKING
 
 from .bundlepath import UnsafePath, bundle_path
 from .errors import UsageError
+from .parts import PartRecord, PartRecordError, PartsSorted, missing_part_of, sort_parts
+from .parts import parse as parse_part_record
+from .zipsource import EntryUnreadable, NotAZip, ZipEntry, ZipReader, ZipRefused
 
 if TYPE_CHECKING:
     from .manifest import Manifest, VerificationReport
@@ -39,17 +40,15 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 
-MAX_MANIFEST_BYTES = 64 << 20
-MAX_SUMS_BYTES = 16 << 20
-MAX_TOKEN_BYTES = 1 << 20
-MAX_ENTRIES = 100_000
-MAX_DIR_DEPTH = 32
-MAX_JSON_DEPTH = 32
-# A zip's central directory is loaded whole by zipfile; bound it before opening.
-MAX_ZIP_DIRECTORY_BYTES = 32 << 20
-MAX_ZIP_TOTAL_BYTES = 16 << 30
-# Deflate cannot expand more than about 1032:1; a larger declared size is a lie.
-MAX_DEFLATE_RATIO = 1100
+from .limits import (  # noqa: E402 - next to the names they replace
+    MAX_DIR_DEPTH,
+    MAX_ENTRIES,
+    MAX_JSON_DEPTH,
+    MAX_MANIFEST_BYTES,
+    MAX_SUMS_BYTES,
+    MAX_TOKEN_BYTES,
+    MAX_ZIP_TOTAL_BYTES,
+)
 READ_BLOCK = 4 << 20
 
 _SUMS_LINE = re.compile(r"([0-9a-f]{64}) ([ *])(.*)", re.DOTALL)
@@ -60,10 +59,19 @@ _O_BINARY = getattr(os, "O_BINARY", 0)
 _DIR_FD = os.open in os.supports_dir_fd and bool(_O_NOFOLLOW)
 
 INVALID, ALTERED = "INVALID", "ALTERED"
-# BundleWriter's temporary names: ".NAME.PID.tmp" next to the file being written.
-_WRITER_TMP = re.compile(r"(^|/)\.[^/]+\.[0-9]+\.tmp$")
+# BundleWriter's temporary names: ".NAME.PID.tmp" next to the file being written, and
+# the names it writes that way (a crash leaves one of these behind, nothing else).
+_WRITER_TMP = re.compile(r"(?:(?P<folder>[^/]+(?:/[^/]+)*)/)?\.(?P<name>[^/]+)\.[1-9][0-9]{0,9}\.tmp")
+_WRITER_ROOT_FILE = re.compile(r"network(\.[0-9]+)?\.har|trace(-[0-9]+)?(\.[0-9]+)?\.zip|report\.(html|pdf)")
+_WRITER_CAPTURE_DIR = re.compile(r"captures/[0-9]{2,}-(order|product|chat|page)")
+_WRITER_CAPTURE_FILE = re.compile(
+    r"(screenshot|page|text|transcript|chat-[0-9]{3,}|screenshot-[0-9]{3,}|segment-[0-9]{3,})"
+    r"\.(png|jpg|html|mhtml|txt)"
+)
+_FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 _SEVERITY = {
     "ok": None,
+    "unsealed": None,
     "altered": ALTERED,
     "missing": ALTERED,
     "unexpected": ALTERED,
@@ -274,19 +282,19 @@ def _pump(readinto, sink, limit: int | None, size_hint: int) -> int:
 
 
 class _ZipSource(_Reading):
-    def __init__(self, path: Path, archive: zipfile.ZipFile):
-        self.path = path
-        self.archive = archive
+    """A zip's entries as the files of a bundle: names checked, one enclosing folder allowed."""
+
+    def __init__(self, reader: ZipReader, label: str = ""):
+        self.reader = reader
+        self.label = label  # "NAME.part2.zip: " before its problems, when several zips are read
         self.root = ""
-        self.infos: dict[str, zipfile.ZipInfo] = {}
-        self._local = threading.local()
-        self._handles: list[zipfile.ZipFile] = []
-        self._lock = threading.Lock()
-        names = {info.filename for info in archive.infolist()}
-        if MANIFEST not in names and SUMS not in names:
+        self.entries: dict[str, ZipEntry] = {}
+        self._names = {entry.name for entry in reader.entries}
+        if MANIFEST not in self._names and SUMS not in self._names:
             # A bundle zipped from its parent directory: everything under one folder.
             for wanted in (MANIFEST, SUMS):
-                tops = {n[: -len(wanted)] for n in names if n.endswith("/" + wanted) and n.count("/") == 1}
+                tops = {n[: -len(wanted)] for n in self._names
+                        if n.endswith("/" + wanted) and n.count("/") == 1}
                 if len(tops) == 1:
                     self.root = tops.pop()
                     break
@@ -295,159 +303,210 @@ class _ZipSource(_Reading):
         return self
 
     def __exit__(self, *exc):
-        for handle in self._handles:
-            handle.close()
-        self.archive.close()
+        self.reader.close()
 
     def has(self, name: str) -> bool:
-        return self.root + name in {info.filename for info in self.archive.infolist()}
+        return self.root + name in self._names
 
     def inventory(self, findings: _Findings) -> _Inventory | None:
-        infos = self.archive.infolist()
-        if len(infos) > MAX_ENTRIES:
-            findings.problem(INVALID, f"the zip holds more than {MAX_ENTRIES} entries; not checked")
-            return None
-        declared = sum(info.file_size for info in infos)
+        for problem in self.reader.problems:
+            findings.problem(INVALID, self.label + problem)
+        entries = self.reader.entries
+        declared = sum(entry.file_size for entry in entries)
         if declared > MAX_ZIP_TOTAL_BYTES:
             findings.problem(
                 INVALID,
-                f"the zip declares {declared} bytes, more than the {MAX_ZIP_TOTAL_BYTES} a bundle may hold; not checked",
+                f"{self.label}the zip declares {declared} bytes, more than the {MAX_ZIP_TOTAL_BYTES} a bundle may hold; not checked",
             )
             return None
         inv = _Inventory()
         counts: dict[str, int] = {}
-        for info in infos:
-            counts[info.filename] = counts.get(info.filename, 0) + 1
-        for info in infos:
-            name = info.filename
-            bare = name[:-1] if info.is_dir() else name
-            inside = name.startswith(self.root)
-            # Findings name paths relative to the bundle, like the manifest does.
-            rel = bare[len(self.root):] if inside else bare
-            if counts[name] > 1:
-                if rel not in inv.flagged:
-                    findings.file(rel, "unsafe", f"the zip holds {counts[name]} entries with this name")
-                    inv.flagged.add(rel)
-                continue
-            try:
-                check_path(bare)
-            except UnsafePath as exc:
-                findings.file(bare, "unsafe", f"unsafe zip entry name ({exc}); not read")
-                inv.flagged.add(rel)
-                continue
-            if info.is_dir() or not rel:
-                continue
-            problem = _entry_problem(info)
-            if problem:
-                findings.file(rel, *problem)
-            elif not inside:
-                findings.file(rel, "unexpected", "outside the bundle's folder in the zip")
-            else:
-                self.infos[rel] = info
-                inv.files[rel] = info.file_size
-                continue
-            inv.flagged.add(rel)
+        for entry in entries:
+            counts[entry.name] = counts.get(entry.name, 0) + 1
+        for entry in entries:
+            self._take(entry, counts[entry.name], inv, findings)
         return inv
 
-    def _handle(self) -> zipfile.ZipFile:
-        handle = getattr(self._local, "zip", None)
-        if handle is None:
-            handle = zipfile.ZipFile(self.path)
-            with self._lock:
-                self._handles.append(handle)
-            self._local.zip = handle
-        return handle
+    def _take(self, entry: ZipEntry, count: int, inv: _Inventory, findings: _Findings) -> None:
+        name = entry.name
+        bare = name[:-1] if entry.is_dir else name
+        inside = name.startswith(self.root)
+        # Findings name paths relative to the bundle, like the manifest does.
+        rel = bare[len(self.root):] if inside else bare
+        if count > 1:
+            if rel not in inv.flagged:
+                findings.file(rel, "unsafe", f"the zip holds {count} entries with this name")
+                inv.flagged.add(rel)
+            return
+        try:
+            check_path(bare)
+        except UnsafePath as exc:
+            findings.file(bare, "unsafe", f"unsafe zip entry name ({exc}); not read")
+            inv.flagged.add(rel)
+            return
+        if entry.is_dir or not rel:
+            if entry.problem and rel:
+                # Shown with its slash and not flagged: the files under it are judged on their own.
+                findings.file(rel + "/", *entry.problem)
+            return
+        if entry.problem:
+            findings.file(rel, *entry.problem)
+        elif not inside:
+            findings.file(rel, "unexpected", "outside the bundle's folder in the zip")
+        else:
+            self.entries[rel] = entry
+            inv.files[rel] = entry.file_size
+            return
+        inv.flagged.add(rel)
 
     def _read_into(self, rel: str, sink, limit: int | None) -> int:
-        info = self.infos[rel]
-        if limit is not None and info.file_size > limit:
-            raise _Unreadable(f"is {info.file_size} bytes, more than the {limit} allowed")
-        # Anything can go wrong inside a hostile archive (bad CRC, truncated data,
-        # a corrupt stream, an unsupported method): each is a finding, not a crash.
         try:
-            with self._handle().open(info) as member:
-                size = _pump(member.readinto, sink, info.file_size, info.file_size)
-        except _Unreadable:
-            raise
-        except Exception as exc:  # noqa: BLE001 - see above
-            raise _Unreadable(f"cannot be read from the zip ({shown(str(exc), 120) or type(exc).__name__})") from None
-        if size != info.file_size:
-            raise _Unreadable(f"holds {size} bytes but the zip declares {info.file_size}")
-        return size
+            return self.reader.read_into(self.entries[rel], sink, limit)
+        except EntryUnreadable as exc:
+            raise _Unreadable(str(exc)) from None
+        except OSError as exc:
+            raise _Unreadable(f"cannot be read from the zip ({exc.strerror})") from None
 
 
+class _PartsSource(_Reading):
+    """The parts of one `evidence pack --max-mb` as one bundle: the union of their entries."""
 
-def _entry_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
-        return ("unsafe", "is a symbolic link entry; not followed")
-    if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
-        return ("unsafe", "is not a regular file entry")
-    if info.flag_bits & 0x1:
-        return ("unreadable", "is encrypted")
-    if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
-        detail = f"is stored uncompressed, yet declares {info.compress_size} bytes for {info.file_size}"
-        return ("unreadable", detail)
-    if (info.compress_type == zipfile.ZIP_DEFLATED
-            and info.file_size > info.compress_size * MAX_DEFLATE_RATIO + 1024):
-        detail = f"declares {info.file_size} bytes from {info.compress_size}, more than deflate can produce"
-        return ("unreadable", detail)
+    def __init__(self, parts: list[_ZipSource]):
+        self.parts = parts
+        self.owner: dict[str, _ZipSource] = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for part in self.parts:
+            part.reader.close()
+
+    def has(self, name: str) -> bool:
+        return any(part.has(name) for part in self.parts)
+
+    def inventory(self, findings: _Findings) -> _Inventory | None:
+        declared = sum(entry.file_size for part in self.parts for entry in part.reader.entries)
+        if declared > MAX_ZIP_TOTAL_BYTES:
+            findings.problem(INVALID, f"the parts declare {declared} bytes, more than the "
+                                      f"{MAX_ZIP_TOTAL_BYTES} a bundle may hold; not checked")
+            return None
+        inv, doubled = _Inventory(), set()
+        for part in self.parts:
+            own = part.inventory(findings)
+            if own is None:
+                return None
+            inv.flagged |= own.flagged
+            for rel, size in own.files.items():
+                if rel in self.owner or rel in doubled:
+                    if rel not in doubled:
+                        findings.file(rel, "unsafe", f"held by two parts, {self.owner[rel].label[:-2]} "
+                                                     f"and {part.label[:-2]}; not read")
+                    doubled.add(rel)
+                    inv.files.pop(rel, None)
+                    inv.flagged.add(rel)
+                    continue
+                self.owner[rel] = part
+                inv.files[rel] = size
+        return inv
+
+    def _read_into(self, rel: str, sink, limit: int | None) -> int:
+        return self.owner[rel]._read_into(rel, sink, limit)
+
+
+@dataclass
+class _Opened:
+    source: object | None  # a _DirSource, _ZipSource or _PartsSource; None: nothing readable
+    parts: PartsSorted | None = None  # what the part records said, for zips written by pack
+
+
+def _open_source(paths: list[Path], findings: _Findings) -> _Opened:
+    """The bundle as a source (UsageError when it is not a bundle at all)."""
+    several = len(paths) > 1
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"{path} does not exist; give a bundle directory, its .zip or all its .partK.zip files")
+        if path.is_dir() and several:
+            raise UsageError(f"{path} is a directory: give one bundle directory, or the .zip parts of one bundle")
+        if not path.is_dir() and not path.is_file():
+            raise UsageError(f"{path} is neither a directory nor a file; give a bundle directory or its .zip")
+    if not several and paths[0].is_dir():
+        source = _DirSource(paths[0])
+        if not (source.has(MANIFEST) or source.has(SUMS)):
+            raise UsageError(f"{paths[0]} has no {MANIFEST}: it is not an evidence bundle")
+        return _Opened(source)
+    opened = []  # (label, reader or None when unreadable, record or None)
+    try:
+        for path in paths:
+            label = shown(path.name if [p.name for p in paths].count(path.name) == 1 else str(path))
+            reader = _open_zip(path, findings, several)
+            opened.append((label, reader, reader and _part_record(reader, label, findings)))
+        label, reader, record = opened[0]
+        if not several and (reader is None or record is None or record.of == 1):
+            return _single_zip(paths[0], label, reader, record) if reader else _Opened(None)
+        return _parts(opened, findings)
+    except BaseException:
+        for _, reader, _ in opened:
+            if reader is not None:
+                reader.close()
+        raise
+
+
+def _open_zip(path: Path, findings: _Findings, several: bool) -> ZipReader | None:
+    try:
+        return ZipReader(path, max_entries=MAX_ENTRIES)
+    except NotAZip as exc:
+        if path.suffix.lower() != ".zip" and not several:
+            raise UsageError(f"{path} is neither a bundle directory nor a .zip") from None
+        findings.problem(INVALID, f"{shown(path.name)} is not a readable zip archive ({exc})")
+    except ZipRefused as exc:
+        findings.problem(INVALID, str(exc))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     return None
 
 
-def _zip_directory_size(path: Path) -> int | None:
-    """Central directory size from the end record, read before zipfile loads it whole."""
-    with open(path, "rb") as handle:
-        handle.seek(0, os.SEEK_END)
-        end = handle.tell()
-        tail_len = min(end, 22 + 0xFFFF)
-        handle.seek(end - tail_len)
-        tail = handle.read(tail_len)
-        at = tail.rfind(b"PK\x05\x06")
-        if at < 0 or at + 22 > len(tail):
-            return None
-        size = int.from_bytes(tail[at + 12 : at + 16], "little")
-        if size == 0xFFFFFFFF and at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
-            offset = int.from_bytes(tail[at - 12 : at - 4], "little")
-            if offset + 56 <= end:
-                handle.seek(offset)
-                record = handle.read(56)
-                if record[:4] == b"PK\x06\x06":
-                    size = int.from_bytes(record[40:48], "little")
-        return size
-
-
-def _open_source(path: Path, findings: _Findings):
-    """The bundle as a source, None when it is a broken zip (findings say why), or UsageError."""
-    if not os.path.lexists(path):
-        raise UsageError(f"{path} does not exist; give a bundle directory or its .zip")
-    if path.is_dir():
-        source = _DirSource(path)
-        if not (source.has(MANIFEST) or source.has(SUMS)):
-            raise UsageError(f"{path} has no {MANIFEST}: it is not an evidence bundle")
-        return source
-    if not path.is_file():
-        raise UsageError(f"{path} is neither a directory nor a file; give a bundle directory or its .zip")
+def _part_record(reader: ZipReader, label: str, findings: _Findings) -> PartRecord | None:
     try:
-        looks_zip = zipfile.is_zipfile(path)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    if not looks_zip and path.suffix.lower() != ".zip":
-        raise UsageError(f"{path} is neither a bundle directory nor a .zip")
-    try:
-        directory = _zip_directory_size(path)
-        if directory is not None and directory > MAX_ZIP_DIRECTORY_BYTES:
-            findings.problem(INVALID, f"the zip's directory is {directory} bytes, too large for a bundle")
-            return None
-        archive = zipfile.ZipFile(path)
-    except Exception as exc:  # noqa: BLE001 - zipfile raises many kinds on hostile input
-        findings.problem(INVALID, f"{path.name} is not a readable zip archive ({shown(str(exc), 120)})")
+        return parse_part_record(reader.comment)
+    except PartRecordError as exc:
+        findings.problem(INVALID, f"{label}: {exc}")
         return None
-    source = _ZipSource(path, archive)
+
+
+def _single_zip(path: Path, label: str, reader: ZipReader, record: PartRecord | None) -> _Opened:
+    source = _ZipSource(reader)
     if not (source.has(MANIFEST) or source.has(SUMS)):
-        archive.close()
+        reader.close()
         raise UsageError(f"{path} holds no {MANIFEST}: it is not an evidence bundle")
-    return source
+    return _Opened(source, sort_parts([(label, record)]) if record is not None else None)
+
+
+def _parts(opened: list[tuple[str, ZipReader, PartRecord | None]], findings: _Findings) -> _Opened:
+    """Several zips (or one that says it is one part of several): one file per part."""
+    given = [(label, record) for label, _, record in opened if record is not None]
+    result = sort_parts(given)
+    for label, reader, record in opened:
+        if reader is None:
+            result.checks.append({"path": label, "part": None, "of": None, "files": 0,
+                                  "status": "unreadable", "detail": "not a readable zip; not read"})
+        elif record is None:
+            findings.problem(INVALID, f"{label} is not a part written by evidence pack (no part record): "
+                                      "give one bundle .zip, or every .partK.zip of one bundle")
+            result.checks.append({"path": label, "part": None, "of": None, "files": len(reader.entries),
+                                  "status": "not a part", "detail": "no part record; not read"})
+    for severity, text in result.problems:
+        findings.problem(severity, text)
+    readers = [reader for _, reader, record in opened if record is not None]
+    chosen = [(number, readers[index]) for number, index in sorted(result.chosen.items())]
+    keep = {id(reader) for _, reader in chosen}
+    for _, reader, _ in opened:
+        if reader is not None and id(reader) not in keep:
+            reader.close()
+    labels = {id(reader): label for label, reader, _ in opened}
+    if not chosen:
+        return _Opened(None, result)
+    return _Opened(_PartsSource([_ZipSource(r, labels[id(r)] + ": ") for _, r in chosen]), result)
 
 
 # --- manifest.json and SHA256SUMS, parsed with the standard library ----------------------
@@ -575,16 +634,85 @@ def _workers() -> int:
         return os.cpu_count() or 1
 
 
-def verify(path: Path, tsa_cas: Sequence[Path] = ()) -> VerificationReport:
-    """Check a bundle directory or .zip; UsageError only when it is not a bundle at all."""
-    path = Path(path)
+def verify(path: Path | Sequence[Path], tsa_cas: Sequence[Path] = (),
+           expect: str | None = None) -> VerificationReport:
+    """Check a bundle directory, its .zip, or all the .partK.zip files `evidence pack
+    --max-mb` made of it (read as one bundle); UsageError only when it is not a bundle at all.
+
+    `expect` is the fingerprint quoted in the complaint: a bundle whose fingerprint
+    differs is ALTERED however consistent its files are among themselves.
+    """
+    paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
+    if not paths:
+        raise UsageError("give a bundle directory, its .zip, or all its .partK.zip files")
+    expect = check_fingerprint(expect) if expect is not None else None
     findings = _Findings()
-    source = _open_source(path, findings)
-    if source is None:
-        return _report(path, findings, manifest=None, manifest_bytes=None, checked=0, raw=None,
-                       timestamps=[])
-    with source:
-        return _Verifier(path, source, findings, list(tsa_cas)).run()
+    opened = _open_source(paths, findings)
+    label = paths[0] if len(paths) == 1 else " + ".join(str(p) for p in paths)
+    if opened.source is None:
+        report = _report(label, findings, manifest=None, manifest_bytes=None, checked=0, raw=None,
+                         timestamps=[])
+    else:
+        with opened.source:
+            report = _Verifier(label, opened.source, findings, list(tsa_cas)).run()
+    if opened.parts is not None:
+        report = _against_parts(report, opened.parts)
+    return _against_expected(report, expect) if expect is not None else report
+
+
+def _against_parts(report: VerificationReport, parts: PartsSorted) -> VerificationReport:
+    """The part records' word against what the parts hold."""
+    from .manifest import PartCheck
+
+    report.parts = [PartCheck(**check) for check in parts.checks]
+    ref = parts.reference
+    if ref is None:
+        return report
+    for check in report.files:
+        info = missing_part_of(ref, parts.chosen, check.path) if check.status == "missing" else None
+        if info is not None:
+            check.detail += f" (it is in {shown(info.name)}, which was not given)"
+    if report.fingerprint is not None and report.fingerprint != ref.fingerprint:
+        report.problems.append(f"the parts say they hold the bundle with fingerprint {ref.fingerprint}, "
+                               f"but their manifest.json has fingerprint {report.fingerprint}")
+        if report.verdict == "INTACT":
+            report.verdict = ALTERED
+    return report
+
+
+def require_intact(root: Path, doing: str) -> VerificationReport:
+    """The verification of a bundle directory we are about to add to, or EvidenceError:
+    adding anything (a report, a token, a zip, more captures) to a bundle that does not
+    verify would hide what verify found."""
+    from .errors import EvidenceError
+
+    report = verify(Path(root))
+    if report.verdict != "INTACT":
+        raise EvidenceError(f"{root} is {report.verdict}; refusing to {doing} (see `evidence verify {root}`)")
+    return report
+
+
+def check_fingerprint(text: str) -> str:
+    """A fingerprint as quoted by a person: 64 hex digits, any case, spaces around."""
+    cleaned = text.strip().lower()
+    if not _FINGERPRINT.fullmatch(cleaned):
+        raise UsageError("--expect takes the bundle's fingerprint: 64 hexadecimal characters "
+                         "(as printed by `evidence capture`)")
+    return cleaned
+
+
+def _against_expected(report: VerificationReport, expect: str) -> VerificationReport:
+    report.expected_fingerprint = expect
+    report.fingerprint_matches = report.fingerprint == expect
+    if not report.fingerprint_matches:
+        have = report.fingerprint or "none (no readable manifest.json)"
+        report.problems.append(
+            f"this bundle's fingerprint is {have}, not the quoted {expect}: it is not the bundle "
+            "the complaint quotes, or it was changed after that fingerprint was taken"
+        )
+        if report.verdict == "INTACT":
+            report.verdict = ALTERED
+    return report
 
 
 class _Verifier:
@@ -611,11 +739,12 @@ class _Verifier:
             return _report(self.path, f, None, None, 0, None, [])
 
         manifest_bytes = self._read(inv, MANIFEST, MAX_MANIFEST_BYTES)
-        raw = None
+        raw, raw_ok = None, False
         if manifest_bytes is not None:
             raw, why = parse_manifest_json(manifest_bytes)
             if why:
                 f.problem(INVALID, why)
+            raw_ok = why is None
         raw_paths = _raw_artifact_paths(raw)
 
         sums_bytes = self._read(inv, SUMS, MAX_SUMS_BYTES)
@@ -629,26 +758,39 @@ class _Verifier:
                 rel: pool.submit(self.source.hash, rel)
                 for rel in sorted(wanted, key=lambda rel: -inv.files[rel])
             }
-            manifest = self._validate(raw) if raw is not None else None
+            manifest = self._validate(raw, raw_paths) if manifest_bytes is not None and raw_ok else None
             hashes = self._collect(futures, inv)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-        self._compare(inv, manifest, raw_paths, manifest_bytes, sums, hashes)
+        _Comparison(f, inv, manifest, raw_paths, hashes).run(manifest_bytes, sums)
         timestamps = self._timestamps(inv, manifest_bytes)
         checked = len(hashes) + (manifest_bytes is not None)
         return _report(self.path, f, manifest, manifest_bytes, checked, raw, timestamps)
 
-    def _validate(self, raw) -> Manifest | None:
+    def _validate(self, raw, raw_paths: list[str]) -> Manifest | None:
         from pydantic import ValidationError
 
         from .manifest import Manifest
 
+        if not isinstance(raw, dict):
+            # `null`, a list, a number: well-formed JSON, but no manifest at all.
+            what = "null" if raw is None else {list: "a list", str: "a string", bool: "true/false"}.get(
+                type(raw), "a number")
+            self.findings.problem(INVALID, f"{MANIFEST} does not follow the manifest schema: it holds "
+                                           f"{what}, not an object")
+            return None
         try:
             return Manifest.model_validate(raw)
         except ValidationError as exc:
             self.findings.problem(INVALID, _schema_problem(exc))
-            return None
+        # The schema refused it; still name every unsafe path it lists (never opened).
+        for rel in raw_paths:
+            try:
+                check_path(rel)
+            except UnsafePath as exc:
+                self.findings.file(rel, "unsafe", f"{MANIFEST} lists an unsafe path ({exc}); not opened")
+        return None
 
     def _collect(self, futures: dict[str, Future], inv: _Inventory) -> dict[str, tuple[int, str]]:
         hashes: dict[str, tuple[int, str]] = {}
@@ -660,100 +802,6 @@ class _Verifier:
                 inv.flagged.add(rel)
         return hashes
 
-    def _compare(self, inv, manifest, raw_paths, manifest_bytes, sums, hashes) -> None:
-        from .bundle import is_outside_manifest_file, sha256_hex
-
-        f = self.findings
-
-        def settled(rel: str) -> bool:
-            # Already reported as unsafe/unreadable (itself or a folder on its way).
-            return _flagged_ancestor(rel, inv.flagged) is not None
-
-        in_manifest: dict[str, str] = {}
-        if manifest is not None:
-            folded: dict[str, str] = {}
-            for artifact in manifest.all_artifacts():
-                rel = artifact.path
-                try:
-                    check_path(rel)
-                except UnsafePath as exc:
-                    f.file(rel, "unsafe", f"{MANIFEST} lists an unsafe path ({exc}); not opened")
-                    continue
-                if is_outside_manifest_file(rel):
-                    f.file(rel, "unsafe", f"{MANIFEST} lists a name reserved for files made after it")
-                    continue
-                key = _fold(rel)
-                if key in folded:
-                    same = "twice" if folded[key] == rel else f"twice (as {shown(folded[key])} too)"
-                    f.file(rel, "unsafe", f"{MANIFEST} lists this file {same}")
-                    continue
-                folded[key] = rel
-                in_manifest[rel] = artifact.sha256
-                if settled(rel):
-                    continue
-                if rel not in inv.files:
-                    f.file(rel, "missing", f"listed in {MANIFEST} but not in the bundle",
-                           expected=artifact.sha256)
-                    continue
-                size, actual = hashes[rel]
-                if actual != artifact.sha256 or size != artifact.bytes:
-                    detail = "content differs from the SHA-256 in " + MANIFEST
-                    if size != artifact.bytes:
-                        detail += f" ({size} bytes, {MANIFEST} says {artifact.bytes})"
-                    f.file(rel, "altered", detail, expected=artifact.sha256, actual=actual)
-        known = set(in_manifest) if manifest is not None else set(raw_paths)
-
-        if manifest_bytes is None and MANIFEST not in inv.flagged:
-            f.file(MANIFEST, "missing", f"the bundle has no {MANIFEST}", expected=(sums or {}).get(MANIFEST))
-
-        if sums is None:
-            if SUMS not in inv.flagged and SUMS not in inv.files:
-                f.problem(ALTERED, f"{SUMS} is missing: the bundle's files cannot be cross-checked "
-                                   "(the tool writes it after every capture)")
-            for rel in sorted(set(inv.files) - known - {MANIFEST, SUMS}):
-                if is_outside_manifest_file(rel):
-                    f.file(rel, "unexpected", f"cannot be checked without a usable {SUMS}, which covers it")
-                else:
-                    f.file(rel, "unexpected", f"not listed in {MANIFEST}")
-            return
-
-        # SHA256SUMS must agree with the manifest, and cover exactly the bundle's files.
-        if manifest_bytes is not None:
-            actual = sha256_hex(manifest_bytes)
-            if MANIFEST not in sums:
-                f.file(SUMS, "altered", f"does not list {MANIFEST}")
-            elif sums[MANIFEST] != actual:
-                f.file(MANIFEST, "altered", f"content differs from the SHA-256 in {SUMS} "
-                                            "(edited after the bundle was finished?)",
-                       expected=sums[MANIFEST], actual=actual)
-        for rel, expected in in_manifest.items():
-            if rel not in sums:
-                f.file(SUMS, "altered", f"does not list {shown(rel)}, which {MANIFEST} lists")
-            elif sums[rel] != expected:
-                f.file(SUMS, "altered", f"gives {shown(rel)} a different SHA-256 than {MANIFEST} does",
-                       expected=expected, actual=sums[rel])
-        for rel, expected in sums.items():
-            # Files the manifest vouches for were checked above; the rest (report,
-            # tokens, and everything when the manifest is unusable) against SHA256SUMS.
-            if rel in in_manifest or rel == MANIFEST or settled(rel):
-                continue
-            if rel not in inv.files:
-                f.file(rel, "missing", f"listed in {SUMS} but not in the bundle", expected=expected)
-            elif rel not in known and not is_outside_manifest_file(rel):
-                f.file(rel, "unexpected", f"listed in {SUMS} but not in {MANIFEST}")
-            else:
-                actual = hashes[rel][1]
-                if actual != expected:
-                    f.file(rel, "altered", f"content differs from the SHA-256 in {SUMS}",
-                           expected=expected, actual=actual)
-        for rel in sorted(set(inv.files) - known - set(sums) - {MANIFEST, SUMS}):
-            if manifest is not None and manifest.status == "incomplete" and _WRITER_TMP.search(rel):
-                # The writer's own half-written file from a crash: the design promises
-                # that such a bundle still verifies for what it holds.
-                f.file(rel, "ok", "temporary file of a write cut short by a crash; not evidence, ignored")
-                continue
-            f.file(rel, "unexpected", f"not listed in {MANIFEST} or {SUMS}")
-
     def _timestamps(self, inv: _Inventory, manifest_bytes: bytes | None) -> list:
         from .bundle import is_token_name
         from .manifest import TimestampCheck
@@ -764,26 +812,176 @@ class _Verifier:
             if token is None:
                 continue
             if manifest_bytes is None:
-                checks.append(TimestampCheck(path=name, status="unchecked",
+                checks.append(TimestampCheck(path=name, status="invalid",
                                              detail=f"no readable {MANIFEST} to check it against"))
                 continue
-            try:
-                from .timestamp import check_token
-            except ImportError as exc:
-                checks.append(TimestampCheck(path=name, status="unchecked",
-                                             detail=f"timestamp checking is not available ({exc})"))
-                continue
-            try:
-                check = check_token(name, token, manifest_bytes, self.tsa_cas)
-            except UsageError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a hostile token must not crash verify
-                check = TimestampCheck(path=name, status="invalid",
-                                       detail=f"could not be checked ({shown(str(exc), 120)})")
-            if check.status in ("altered", "invalid"):
+            check = self._check_token(name, token, manifest_bytes)
+            if check.status == "invalid":
+                # The token was made over other bytes, or changed after signing: a file
+                # of this bundle is not as it was sealed. A CA that does not chain never
+                # lands here: that is `not verified`.
                 self.findings.severities.add(ALTERED)
             checks.append(check)
         return checks
+
+    def _check_token(self, name: str, token: bytes, manifest_bytes: bytes):
+        from .manifest import TimestampCheck
+        from .timestamp import check_token
+
+        try:
+            return check_token(name, token, manifest_bytes, self.tsa_cas)
+        except UsageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a hostile token must not crash verify
+            return TimestampCheck(path=name, status="invalid",
+                                  detail=f"could not be checked ({shown(str(exc), 120)})")
+
+
+class _Comparison:
+    """manifest.json, SHA256SUMS and the files present: each must agree with the others."""
+
+    def __init__(self, findings: _Findings, inv: _Inventory, manifest, raw_paths, hashes):
+        self.f = findings
+        self.inv = inv
+        self.manifest = manifest
+        self.raw_paths = raw_paths
+        self.hashes = hashes
+        self.in_manifest: dict[str, str] = {}
+
+    def settled(self, rel: str) -> bool:
+        # Already reported as unsafe/unreadable (itself or a folder on its way).
+        return _flagged_ancestor(rel, self.inv.flagged) is not None
+
+    def run(self, manifest_bytes: bytes | None, sums: dict[str, str] | None) -> None:
+        if self.manifest is not None:
+            self._manifest_files()
+        known = set(self.in_manifest) if self.manifest is not None else set(self.raw_paths)
+        if manifest_bytes is None and MANIFEST not in self.inv.flagged:
+            self.f.file(MANIFEST, "missing", f"the bundle has no {MANIFEST}",
+                        expected=(sums or {}).get(MANIFEST))
+        if sums is None:
+            self._without_sums(known)
+            return
+        self._sums_against_manifest(manifest_bytes, sums)
+        self._sums_files(sums, known)
+        self._strays(known, sums)
+
+    def _manifest_files(self) -> None:
+        from .bundle import is_outside_manifest_file
+
+        folded: dict[str, str] = {}
+        for artifact in self.manifest.all_artifacts():
+            rel = artifact.path
+            if is_outside_manifest_file(rel):
+                self.f.file(rel, "unsafe", f"{MANIFEST} lists a name reserved for files made after it")
+                continue
+            key = _fold(rel)
+            if key in folded:
+                same = "twice" if folded[key] == rel else f"twice (as {shown(folded[key])} too)"
+                self.f.file(rel, "unsafe", f"{MANIFEST} lists this file {same}")
+                continue
+            folded[key] = rel
+            self.in_manifest[rel] = artifact.sha256
+            if self.settled(rel):
+                continue
+            if rel not in self.inv.files:
+                self.f.file(rel, "missing", f"listed in {MANIFEST} but not in the bundle",
+                            expected=artifact.sha256)
+                continue
+            size, actual = self.hashes[rel]
+            if actual != artifact.sha256 or size != artifact.bytes:
+                detail = "content differs from the SHA-256 in " + MANIFEST
+                if size != artifact.bytes:
+                    detail += f" ({size} bytes, {MANIFEST} says {artifact.bytes})"
+                self.f.file(rel, "altered", detail, expected=artifact.sha256, actual=actual)
+
+    def _without_sums(self, known: set[str]) -> None:
+        from .bundle import is_outside_manifest_file
+
+        if SUMS not in self.inv.flagged and SUMS not in self.inv.files:
+            self.f.problem(ALTERED, f"{SUMS} is missing: the bundle's files cannot be cross-checked "
+                                    "(the tool writes it after every capture)")
+        for rel in sorted(set(self.inv.files) - known - {MANIFEST, SUMS}):
+            if is_outside_manifest_file(rel):
+                self.f.file(rel, "unexpected", f"cannot be checked without a usable {SUMS}, which covers it")
+            else:
+                self.f.file(rel, "unexpected", f"not listed in {MANIFEST}")
+
+    def _sums_against_manifest(self, manifest_bytes: bytes | None, sums: dict[str, str]) -> None:
+        from .bundle import sha256_hex
+
+        if manifest_bytes is not None:
+            actual = sha256_hex(manifest_bytes)
+            if MANIFEST not in sums:
+                self.f.file(SUMS, "altered", f"does not list {MANIFEST}")
+            elif sums[MANIFEST] != actual:
+                self.f.file(MANIFEST, "altered", f"content differs from the SHA-256 in {SUMS} "
+                                                 "(edited after the bundle was finished?)",
+                            expected=sums[MANIFEST], actual=actual)
+        for rel, expected in self.in_manifest.items():
+            if rel not in sums:
+                self.f.file(SUMS, "altered", f"does not list {shown(rel)}, which {MANIFEST} lists")
+            elif sums[rel] != expected:
+                self.f.file(SUMS, "altered", f"gives {shown(rel)} a different SHA-256 than {MANIFEST} does",
+                            expected=expected, actual=sums[rel])
+
+    def _sums_files(self, sums: dict[str, str], known: set[str]) -> None:
+        """Files only SHA256SUMS vouches for: tokens, unsealed renderings (and all of them
+        when the manifest is unusable)."""
+        from .bundle import is_token_name
+
+        for rel, expected in sums.items():
+            if rel in self.in_manifest or rel == MANIFEST or self.settled(rel):
+                continue
+            if rel not in self.inv.files:
+                self.f.file(rel, "missing", f"listed in {SUMS} but not in the bundle", expected=expected)
+                continue
+            unsealed = self._unsealed_reason(rel)
+            if rel not in known and not is_token_name(rel) and unsealed is None:
+                self.f.file(rel, "unexpected", f"listed in {SUMS} but not in {MANIFEST}")
+                continue
+            actual = self.hashes[rel][1]
+            if actual != expected:
+                self.f.file(rel, "altered", f"content differs from the SHA-256 in {SUMS}",
+                            expected=expected, actual=actual)
+            elif unsealed is not None:
+                self.f.file(rel, "unsealed", unsealed, expected=expected, actual=actual)
+
+    def _unsealed_reason(self, rel: str) -> str | None:
+        from .bundle import REPORT_FILES, is_unsealed_rendering
+
+        if self.manifest is None:
+            return None
+        if is_unsealed_rendering(rel):
+            return ("a report rendered after the bundle was sealed: not covered by the fingerprint, "
+                    "so it proves nothing; the sealed report is report.pdf")
+        if rel in REPORT_FILES and rel not in self.in_manifest:
+            return ("not covered by the fingerprint (written outside the manifest, by --no-report "
+                    "and a later `evidence report`, or by an older version): it proves nothing")
+        return None
+
+    def _strays(self, known: set[str], sums: dict[str, str]) -> None:
+        for rel in sorted(set(self.inv.files) - known - set(sums) - {MANIFEST, SUMS}):
+            if self._writer_leftover(rel):
+                # The writer's own half-written file from a crash: the design promises
+                # that such a bundle still verifies for what it holds.
+                self.f.file(rel, "ok", "temporary file of a write cut short by a crash; not evidence, ignored")
+                continue
+            self.f.file(rel, "unexpected", f"not listed in {MANIFEST} or {SUMS}")
+
+    def _writer_leftover(self, rel: str) -> bool:
+        """A name BundleWriter itself gives a file while writing it, in a bundle whose run
+        did not finish; anything else with a .tmp name is as unexpected as any other file."""
+        if self.manifest is None or self.manifest.status != "incomplete":
+            return False
+        match = _WRITER_TMP.fullmatch(rel)
+        if match is None:
+            return False
+        folder, name = match["folder"] or "", match["name"]
+        if folder == "":
+            return name in (MANIFEST, SUMS) or _WRITER_ROOT_FILE.fullmatch(name) is not None
+        return _WRITER_CAPTURE_DIR.fullmatch(folder) is not None and \
+            _WRITER_CAPTURE_FILE.fullmatch(name) is not None
 
 
 def _report(path, findings: _Findings, manifest, manifest_bytes, checked, raw, timestamps):
@@ -798,6 +996,9 @@ def _report(path, findings: _Findings, manifest, manifest_bytes, checked, raw, t
         verdict=findings.verdict(),
         complete=None if manifest is None else manifest.status == "complete",
         fingerprint=hashlib.sha256(manifest_bytes).hexdigest() if manifest_bytes is not None else None,
+        report_sealed=None if manifest is None else any(
+            a.role == "report" for a in manifest.artifacts),
+        time_proven=any(t.status == "trusted" for t in timestamps),
         started_at=started if isinstance(started, str) else None,
         finished_at=finished if isinstance(finished, str) else None,
         captures=len(manifest.captures) if manifest is not None else 0,

@@ -117,8 +117,12 @@ def make_bundle(
         )
     manifest.status = "complete"
     manifest.finished_at = utc_now()
+    # As the session does: the report is sealed with the rest, listed in the manifest.
+    manifest.artifacts.append(
+        writer.write_artifact("report.html", "<html><body>证据报告 evidence report</body></html>\n".encode(),
+                              "report", "text/html; charset=utf-8")
+    )
     writer.write_manifest(manifest)
-    writer.write_file("report.html", "<html><body>证据报告 evidence report</body></html>\n".encode())
     writer.write_sums(manifest)
     return Path(root)
 

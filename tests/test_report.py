@@ -6,7 +6,9 @@ import asyncio
 import itertools
 import re
 import shutil
+import struct
 import subprocess
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -29,8 +31,10 @@ from capture.manifest import (
     Tool,
     utc_now,
 )
-from capture.report import render_html, write_report, write_report_async
+from capture.report import render_html, write_sealed_report, write_unsealed_report
+from capture.report.layout import MAX_SLICES
 from capture.report.render import (
+    CONTENT_HEIGHT_PX,
     CONTENT_WIDTH_PX,
     OVERLAP_ROWS,
     SLICE_MAX_PX,
@@ -193,22 +197,60 @@ def build_bundle(root: Path, browser, site: str) -> Manifest:
     return manifest
 
 
+def _in_own_loop(coro_factory):
+    # pytest-playwright's sync API keeps a loop running in this thread: use another.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro_factory()).result()
+
+
+def seal_with_report(root: Path, lang: str = "both") -> None:
+    """What the session does at the end: the report first, then the manifest listing it."""
+    manifest = _manifest(root)
+    writer = BundleWriter(root)
+
+    async def finish():
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=str(find_browser().executable), args=launch_args()
+            )
+            try:
+                return await write_sealed_report(writer, manifest, browser, lang, ["http://tsa.test/"])
+            finally:
+                await browser.close()
+
+    manifest.artifacts.extend(_in_own_loop(finish))
+    writer.write_manifest(manifest)
+    writer.write_sums(manifest)
+
+
+TOKENS = [
+    {
+        "path": "manifest.json.tsr",
+        "authority": "CN=Test TSA <x>",
+        "time": "2025-11-25T17:00:00.000Z",
+        "serial": "0x1F",
+        "signer": "CN=Test TSA",
+        "status": "not verified",
+        "detail": "matches manifest.json, but the signer does not chain",
+    }
+]
+
+
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory, browser, site) -> Path:
     root = tmp_path_factory.mktemp("report") / "bundle"
     build_bundle(root, browser, site)
-    timestamps = [
-        {
-            "path": "manifest.json.tsr",
-            "authority": "CN=Test TSA <x>",
-            "time": "2025-11-25T17:00:00Z",
-            "serial": "0x1F",
-            "signer": "CN=Test TSA",
-            "status": "ok",
-        }
-    ]
-    write_report(root, timestamps=timestamps)
+    seal_with_report(root)
     return root
+
+
+@pytest.fixture(scope="module")
+def later(bundle) -> tuple[Path, Path]:
+    """A later rendering of the sealed bundle: (html, pdf) under unsealed/."""
+    _, files = write_unsealed_report(bundle, timestamps=TOKENS)
+    return files[0], files[1]
 
 
 def _fingerprint(root: Path) -> str:
@@ -229,14 +271,29 @@ def _pdf_pages_text(pdf: Path) -> list[str]:
 # --- report.html -----------------------------------------------------------------------
 
 
-def test_report_html_shows_every_artifact_hash_and_the_fingerprint(bundle):
+def test_sealed_report_shows_every_evidence_hash_and_where_the_fingerprint_is(bundle):
     html = (bundle / "report.html").read_text(encoding="utf-8")
     manifest = _manifest(bundle)
     for artifact in manifest.all_artifacts():
-        assert artifact.sha256 in html, artifact.path
+        if artifact.role != "report":  # its own hash cannot be inside it
+            assert artifact.sha256 in html, artifact.path
+    # Sealed before the manifest that covers it: the fingerprint cannot be in it.
+    assert _fingerprint(bundle) not in html
+    assert "This report is sealed" in html and "本报告已封存" in html
+    assert "SHA-256 of manifest.json" in html
+    assert "evidence verify BUNDLE --expect FINGERPRINT" in html and "sha256sum -c SHA256SUMS" in html
+    assert "openssl ts -verify -data manifest.json -in manifest.json.tsr" in html
+    assert "openssl ts -reply -in manifest.json.tsr -text" in html
+    assert "tsa.test" in html  # the authority it was requested from, not a claimed result
+    assert [a.path for a in manifest.artifacts if a.role == "report"] == ["report.html", "report.pdf"]
+
+
+def test_later_rendering_shows_the_fingerprint_and_says_it_is_not_sealed(bundle, later):
+    html = later[0].read_text(encoding="utf-8")
     assert html.count(_fingerprint(bundle)) >= 2  # the meta tag and the fingerprint box
-    assert "evidence verify BUNDLE" in html and "sha256sum -c SHA256SUMS" in html
-    assert "指纹" in html and "Fingerprint" in html
+    assert "Later rendering, NOT sealed" in html and "后补渲染，未封存" in html
+    assert "not verified (the authority's name is only the token's claim)" in html
+    assert "CN=Test TSA &lt;x&gt;" in html and "0x1F" in html
 
 
 def test_hostile_title_transcript_and_fields_appear_as_text(bundle):
@@ -267,36 +324,118 @@ def test_report_shows_chat_transcript_segments_and_capture_details(bundle):
     assert "the tool ran script on this page" in html  # modified_by_script, in plain words
     assert "network never went idle; waited 5 s &lt;then went on&gt;" in html
     assert "net::ERR_CONNECTION_REFUSED &lt;at&gt; load" in html
-    assert "CN=Test TSA &lt;x&gt;" in html and "0x1F" in html
     assert "https://shop.example" in html  # login origins, never secrets
 
 
 def test_tall_screenshot_slices_cover_every_row_once_and_each_fits_a_page():
     width, height = 1280, 6000
-    ranges = slices(width, height)
-    assert ranges[0][0] == 0 and ranges[-1][1] == height
-    for (_top, bottom), (next_top, _) in itertools.pairwise(ranges):
-        assert 0 <= bottom - next_top <= OVERLAP_ROWS  # no gap; at most a few rows repeated
     scale = CONTENT_WIDTH_PX / width
-    for top, bottom in ranges:
-        assert (bottom - top) * scale <= SLICE_MAX_PX
+    for first in (None, 300.0, 900.0):
+        ranges = slices(width, height, first)
+        assert ranges[0][0] == 0 and ranges[-1][1] == height
+        for (_top, bottom), (next_top, _) in itertools.pairwise(ranges):
+            assert 0 <= bottom - next_top <= OVERLAP_ROWS  # no gap; at most a few rows repeated
+        for top, bottom in ranges:
+            assert (bottom - top) * scale <= SLICE_MAX_PX
+        if first is not None:  # the first slice fits the room left under the heading
+            assert ranges[0][1] * scale <= first
     # Readable: shown at the page's full width, not shrunk to fit the page height.
-    assert len(ranges) >= 4
+    assert len(slices(width, height)) >= 4
 
 
-def test_tall_screenshot_is_shown_as_full_width_slices(bundle):
+def test_a_png_header_claiming_absurd_dimensions_gives_a_bounded_report(tmp_path):
+    assert len(slices(1, 4_000_000_000)) == MAX_SLICES
+    writer = BundleWriter.create(tmp_path / "absurd")
+    claims = png_header(1, 4_000_000_000) + b"\0" * 64
+    manifest = Manifest(tool=Tool(version="0.1.0"), status="complete", started_at=utc_now(),
+                        environment=fake_environment())
+    capture = Capture(index=1, kind="page", requested_url="http://127.0.0.1/x", started_at=utc_now())
+    capture.artifacts.append(writer.write_artifact("captures/01-page/screenshot.png", claims,
+                                                   "screenshot", "image/png"))
+    manifest.captures.append(capture)
+    html = render_html(manifest, image_loader=bundle_loader(writer.root))
+    assert "claims 1 × 4,000,000,000 pixels" in html
+    assert 'src="captures/01-page/screenshot.png"' not in html and len(html) < 200_000
+
+
+def _slice_figures(html: str, path: str) -> list[tuple[int, int, int, float]]:
+    """(shown width, image width, rows shown, first row) of each slice of `path`."""
+    found = re.findall(
+        r'<figure class="slice" style="width:(\d+)px[^"]*">(?:(?!</figure>).)*?aspect-ratio:(\d+)/(\d+)'
+        rf'(?:(?!</figure>).)*?src="{re.escape(path)}"(?:(?!</figure>).)*?margin-top:-([\d.]+)%',
+        html, re.S)
+    return [(int(shown), int(w), int(rows), float(offset) * int(w) / 100) for shown, w, rows, offset in found]
+
+
+def test_tall_screenshot_is_shown_as_full_width_slices_from_under_its_heading(bundle):
     html = (bundle / "report.html").read_text(encoding="utf-8")
-    figures = re.findall(
-        r'<figure class="slice" style="width:(\d+)px[^"]*">.*?aspect-ratio:(\d+)/(\d+).*?'
-        r'src="captures/01-order/screenshot.png".*?margin-top:-([\d.]+)%',
-        html,
-    )
+    figures = _slice_figures(html, "captures/01-order/screenshot.png")
     shot = (bundle / "captures/01-order/screenshot.png").read_bytes()
     width, height = int.from_bytes(shot[16:20], "big"), int.from_bytes(shot[20:24], "big")
-    assert height > 5000 and len(figures) == len(slices(width, height))
-    tops = [round(float(offset) * width / 100) for *_, offset in figures]
-    assert tops == [top for top, _ in slices(width, height)]
-    assert all(int(shown) == CONTENT_WIDTH_PX for shown, *_ in figures)
+    assert height > 5000 and len(figures) >= 4
+    tops = [round(top) for *_, top in figures]
+    bottoms = [round(top) + rows for _, _, rows, top in figures]
+    assert tops[0] == 0 and bottoms[-1] == height
+    assert all(0 <= bottom - top <= OVERLAP_ROWS for bottom, top in zip(bottoms, tops[1:]))
+    assert all(shown == CONTENT_WIDTH_PX and w == width for shown, w, _, _ in figures)
+    scale = CONTENT_WIDTH_PX / width
+    # The first slice starts on the capture's own page, under its heading and facts.
+    assert figures[0][2] * scale < CONTENT_HEIGHT_PX - 100
+    assert all(rows * scale <= SLICE_MAX_PX for _, _, rows, _ in figures)
+
+
+def png_header(width: int, height: int) -> bytes:
+    body = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + body + struct.pack(">I", zlib.crc32(b"IHDR" + body))
+
+
+def _segment_bundle(root: Path, sizes: list[tuple[int, int, int]]) -> Manifest:
+    """A chat capture whose segments are (scroll_top, CSS height, image width) with
+    images of the demo's size ratio (as many pixel rows as CSS px)."""
+    writer = BundleWriter.create(root)
+    manifest = Manifest(tool=Tool(version="0.1.0"), status="complete", started_at=utc_now(),
+                        environment=fake_environment())
+    chat = Capture(index=1, kind="chat", requested_url="http://127.0.0.1/chat", started_at=utc_now())
+    for number, (top, height, width) in enumerate(sizes, 1):
+        chat.artifacts.append(writer.write_artifact(
+            f"captures/01-chat/chat-{number:03d}.png", png_header(width, height), "chat_segment",
+            "image/png", scroll_top=top, height=height))
+    manifest.captures.append(chat)
+    return manifest
+
+
+def test_chat_segments_several_to_a_row_in_order_and_a_repeat_trimmed_and_said(tmp_path):
+    # The demo's conversation: 878 px wide segments of 600 px, the last one 225 px back.
+    sizes = [(600 * i, 600, 878) for i in range(37)] + [(21975, 600, 878)]
+    manifest = _segment_bundle(tmp_path / "chat", sizes)
+    html = render_html(manifest, image_loader=bundle_loader(tmp_path / "chat"))
+    grid = re.search(r'<div class="segments" style="grid-template-columns:([^"]+)">', html)
+    columns = grid.group(1).split()
+    assert len(columns) == 2 and all(float(c[:-2]) * 2 <= CONTENT_WIDTH_PX for c in columns)
+    names = re.findall(r'<figure class="segment"[^>]*><figcaption><span class="mono">([^<]+)</span>', html)
+    assert names == [f"captures/01-chat/chat-{i:03d}.png" for i in range(1, 39)]
+    last = html[html.index("chat-038.png</span>"):]
+    assert "top 225 px repeat the previous segment: not shown again" in last
+    assert "aspect-ratio:878/375" in last  # only the 375 rows not shown before
+    assert f"margin-top:-{225 / 878 * 100:.6f}%" in last
+    assert html.count("repeat the previous segment") == 1
+    # At their size and several to a page, 38 segments take at most 6 pages.
+    shown = [float(w) for w in re.findall(r'<figure class="segment" style="width:([\d.]+)px', html)]
+    rows_per_page = CONTENT_HEIGHT_PX // (600 * shown[0] / 878 + 20)
+    assert rows_per_page >= 4 and len(sizes) / (2 * rows_per_page) <= 6
+
+
+def test_report_pdf_is_a_reading_copy_in_jpeg_and_the_bundle_keeps_its_pngs(bundle):
+    listing = subprocess.run(["pdfimages", "-list", str(bundle / "report.pdf")], capture_output=True,
+                             check=True, text=True).stdout.splitlines()[2:]
+    kinds = {line.split()[8] for line in listing}
+    assert listing and kinds == {"jpeg"}
+    for artifact in _manifest(bundle).all_artifacts():
+        if artifact.role in ("screenshot", "chat_segment"):
+            assert (bundle / artifact.path).read_bytes().startswith(b"\x89PNG")
+    html = (bundle / "report.html").read_text(encoding="utf-8")
+    assert "report.pdf is a reading copy" in html and "original PNG files in the bundle" in html
+    assert verify(bundle).verdict == "INTACT"
 
 
 def test_labels_follow_lang(bundle):
@@ -311,70 +450,70 @@ def test_labels_follow_lang(bundle):
 # --- report.pdf ------------------------------------------------------------------------
 
 
-def test_report_pdf_has_pages_for_every_capture_and_the_fingerprint_on_each(bundle):
-    pdf = bundle / "report.pdf"
+def _pdf_pages(pdf: Path) -> tuple[int, list[str]]:
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-")
-    manifest = _manifest(bundle)
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True, text=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
     # Chromium writes page objects uncompressed; pdfinfo is the cross-check.
     assert len(re.findall(rb"/Type\s*/Page\b", data)) == pages
-    assert pages >= 1 + len(manifest.captures)
-    fingerprint = _fingerprint(bundle)
     texts = _pdf_pages_text(pdf)
     assert len(texts) == pages
-    assert all(fingerprint in text for text in texts)
     assert all(re.search(rf"\b{i} / {pages}\b", text) for i, text in enumerate(texts, 1))
+    return pages, texts
+
+
+def test_sealed_report_pdf_has_pages_for_every_capture_and_says_sealed_on_each(bundle):
+    pages, texts = _pdf_pages(bundle / "report.pdf")
+    assert pages >= 1 + len(_manifest(bundle).captures)
+    assert all("Sealed report" in text and "SHA-256 of manifest.json" in text for text in texts)
+    assert all(_fingerprint(bundle) not in text for text in texts)
     assert "证据报告" in texts[0] and "Evidence report" in texts[0]
+
+
+def test_later_rendering_pdf_has_the_fingerprint_and_not_sealed_on_each_page(bundle, later):
+    _, texts = _pdf_pages(later[1])
+    assert all(_fingerprint(bundle) in text and "NOT sealed" in text for text in texts)
 
 
 # --- evidence report -------------------------------------------------------------------
 
 
-def test_session_entry_writes_both_files_through_its_writer_and_open_browser(bundle, tmp_path):
+def test_session_entry_seals_both_files_into_the_manifest(bundle, tmp_path):
     copy = tmp_path / "bundle"
     shutil.copytree(bundle, copy)
+    assert verify(copy).verdict == "INTACT" and verify(copy).report_sealed
+    shutil.rmtree(copy / "unsealed", ignore_errors=True)
+    manifest = _manifest(copy)
     for name in ("report.html", "report.pdf"):
         (copy / name).unlink()
-    manifest, fingerprint = _manifest(copy), _fingerprint(copy)
-    writer = BundleWriter(copy)
-
-    async def session_end():
-        from playwright.async_api import async_playwright
-
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=str(find_browser().executable), args=launch_args()
-            )
-            await write_report_async(writer, manifest, fingerprint, browser, "en", None)
-            await browser.close()
-
-    # pytest-playwright's sync API keeps a loop running in this thread: use another.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, session_end()).result()
-    writer.write_sums(manifest)
+    manifest.artifacts = [a for a in manifest.artifacts if a.role != "report"]
+    BundleWriter(copy).write_manifest(manifest)
+    BundleWriter(copy).write_sums(manifest)
+    seal_with_report(copy, lang="en")
+    report = verify(copy)
+    assert report.verdict == "INTACT" and report.report_sealed
     assert (copy / "report.pdf").read_bytes().startswith(b"%PDF-")
-    assert fingerprint in (copy / "report.html").read_text(encoding="utf-8")
-    assert verify(copy).verdict == "INTACT"
 
 
-def test_report_command_regenerates_and_the_bundle_still_verifies(bundle, tmp_path):
+def test_report_command_writes_an_unsealed_rendering_and_leaves_the_seal_alone(bundle, tmp_path):
     copy = tmp_path / "bundle"
     shutil.copytree(bundle, copy)
-    (copy / "report.pdf").unlink()  # as if made by an older run without the PDF
-    BundleWriter(copy).write_sums(_manifest(copy))
+    sealed_before = {name: (copy / name).read_bytes() for name in ("manifest.json", "report.html", "report.pdf")}
     result = CliRunner().invoke(main, ["report", str(copy), "--lang", "zh"])
     assert result.exit_code == 0, result.output
-    assert _fingerprint(copy) in result.output
-    assert (copy / "report.pdf").read_bytes().startswith(b"%PDF-")
-    assert "Fingerprint" not in (copy / "report.html").read_text(encoding="utf-8")
-    assert verify(copy).verdict == "INTACT"
+    assert _fingerprint(copy) in result.output and "NOT sealed" in result.output
+    assert {name: (copy / name).read_bytes() for name in sealed_before} == sealed_before
+    newest = sorted((copy / "unsealed").glob("report-*.pdf"))[-1]
+    assert newest.read_bytes().startswith(b"%PDF-")
+    report = verify(copy, expect=_fingerprint(bundle))
+    assert report.verdict == "INTACT"
+    assert f"unsealed/{newest.name}" in {f.path for f in report.files if f.status == "unsealed"}
     sums = subprocess.run(
         ["sha256sum", "-c", "SHA256SUMS"], cwd=copy, capture_output=True, text=True, check=False
     )
     assert sums.returncode == 0, sums.stdout + sums.stderr
-    assert "report.pdf: OK" in sums.stdout
+    assert f"unsealed/{newest.name}: OK" in sums.stdout and "report.pdf: OK" in sums.stdout
 
 
 def test_report_command_refuses_an_altered_bundle(bundle, tmp_path):

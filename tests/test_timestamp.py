@@ -14,7 +14,6 @@ from capture.bundle import MANIFEST
 from capture.cli import main
 from capture.errors import UsageError
 from capture.timestamp import (
-    CHAIN_NOT_CHECKED,
     TimestampError,
     check_token,
     request_token,
@@ -92,36 +91,39 @@ def test_token_checked_with_its_ca_is_ok_and_chain_verified(stamped, local_tsa):
     root, result = stamped
     check = check_token("manifest.json.tsr", (root / "manifest.json.tsr").read_bytes(),
                         (root / MANIFEST).read_bytes(), [local_tsa.ca])
-    assert check.status == "ok", check.detail
-    assert check.chain_verified
+    assert check.status == "trusted", check.detail
+    assert check.chain_verified and check.trust_source == "--tsa-ca"
     assert check.time == result.tokens[0].time
     assert check.serial == result.tokens[0].serial
     assert check.signer == result.tokens[0].signer
 
 
-def test_token_checked_without_ca_says_plainly_the_chain_was_not_checked(stamped):
+def test_token_from_an_authority_unknown_to_the_system_is_not_verified(stamped):
+    # The test TSA's root is in no system trust store: matching bytes, unproven signer.
     root, _ = stamped
     check = check_token("manifest.json.tsr", (root / "manifest.json.tsr").read_bytes(),
                         (root / MANIFEST).read_bytes(), [])
-    assert check.status == "ok"
+    assert check.status == "not verified"
     assert not check.chain_verified
-    assert CHAIN_NOT_CHECKED in check.detail
+    assert "matches manifest.json" in check.detail and "unproven" in check.detail
+    assert "--tsa-ca" in check.detail
 
 
 def test_token_checked_against_an_unrelated_ca_is_not_chain_verified(stamped, tsa_material):  # noqa: F811
     root, _ = stamped
     check = check_token("manifest.json.tsr", (root / "manifest.json.tsr").read_bytes(),
                         (root / MANIFEST).read_bytes(), [tsa_material.other_ca])
-    assert check.status == "invalid"
+    # A CA that does not chain says nothing about the bytes: never invalid, never ALTERED.
+    assert check.status == "not verified"
     assert not check.chain_verified
-    assert "--tsa-ca" in check.detail
+    assert "does not chain to the given --tsa-ca" in check.detail
 
 
 def test_several_ca_files_are_tried_together(stamped, tsa_material):  # noqa: F811
     root, _ = stamped
     check = check_token("manifest.json.tsr", (root / "manifest.json.tsr").read_bytes(),
                         (root / MANIFEST).read_bytes(), [tsa_material.other_ca, tsa_material.ca])
-    assert check.status == "ok" and check.chain_verified
+    assert check.status == "trusted" and check.chain_verified
 
 
 def test_a_der_encoded_ca_file_is_accepted(stamped, tsa_material, tmp_path):  # noqa: F811
@@ -131,7 +133,7 @@ def test_a_der_encoded_ca_file_is_accepted(stamped, tsa_material, tmp_path):  # 
                    check=True, capture_output=True, timeout=60)
     check = check_token("manifest.json.tsr", (root / "manifest.json.tsr").read_bytes(),
                         (root / MANIFEST).read_bytes(), [der])
-    assert check.status == "ok" and check.chain_verified
+    assert check.status == "trusted" and check.chain_verified
 
 
 @pytest.mark.parametrize("content", [None, b"not a certificate"], ids=["missing", "junk"])
@@ -152,7 +154,7 @@ def test_edited_manifest_is_reported_as_altered_by_its_token(stamped, local_tsa,
     assert edited != (root / MANIFEST).read_bytes()
     check = check_token("manifest.json.tsr", (root / "manifest.json.tsr").read_bytes(), edited,
                         [local_tsa.ca] if with_ca else [])
-    assert check.status == "altered"
+    assert check.status == "invalid"
     assert not check.chain_verified
 
 
@@ -174,18 +176,18 @@ def test_token_with_a_flipped_byte_in_its_signature_is_altered(stamped, local_ts
     token[-10] ^= 0x01  # the signature value is the last field of the token
     check = check_token("manifest.json.tsr", bytes(token), (root / MANIFEST).read_bytes(),
                         [local_tsa.ca] if with_ca else [])
-    assert check.status == "altered"
+    assert check.status == "invalid"
     assert not check.chain_verified
 
 
 def test_token_without_its_signer_certificate_needs_the_tsa_certificate_to_verify(bundle, tsa_material):  # noqa: F811
     manifest = (bundle / MANIFEST).read_bytes()
     token = make_reply(tsa_material, make_query(manifest, cert=False))
-    assert check_token("t", token, manifest, []).status == "ok"
+    assert check_token("t", token, manifest, []).status == "not verified"
     missing = check_token("t", token, manifest, [tsa_material.ca])
-    assert missing.status == "invalid" and "--tsa-ca" in missing.detail
+    assert missing.status == "not verified" and "--tsa-ca" in missing.detail
     both = check_token("t", token, manifest, [tsa_material.ca, tsa_material.cert])
-    assert both.status == "ok" and both.chain_verified
+    assert both.status == "trusted" and both.chain_verified
 
 
 @pytest.mark.parametrize("junk", [b"", b"\x30\x03\x02\x01", b"<html>not a token</html>" * 10],
@@ -203,7 +205,7 @@ def test_bare_token_without_the_reply_wrapper_is_also_understood(stamped, local_
         capture_output=True, check=True, timeout=60,
     ).stdout
     check = check_token("manifest.json.tsr", bare, (root / MANIFEST).read_bytes(), [local_tsa.ca])
-    assert check.status == "ok" and check.chain_verified
+    assert check.status == "trusted" and check.chain_verified
 
 
 def test_two_authorities_give_two_tokens_and_a_later_stamp_a_third(bundle, local_tsa):  # noqa: F811
@@ -333,14 +335,16 @@ def test_evidence_verify_with_tsa_ca_passes_a_stamped_bundle(bundle, local_tsa):
     assert report["verdict"] == "INTACT"
     [token] = report["timestamps"]
     assert token["path"] == "manifest.json.tsr"
-    assert token["status"] == "ok" and token["chain_verified"] is True
+    assert token["status"] == "trusted" and token["chain_verified"] is True
 
 
-def test_evidence_verify_without_tsa_ca_says_the_chain_was_not_checked(bundle, local_tsa):  # noqa: F811
+def test_evidence_verify_without_tsa_ca_says_the_time_is_unproven(bundle, local_tsa):  # noqa: F811
     assert CliRunner().invoke(main, ["stamp", str(bundle), "--tsa", local_tsa.url]).exit_code == 0
     result = CliRunner().invoke(main, ["verify", str(bundle)])
     assert result.exit_code == 0, result.output
-    assert CHAIN_NOT_CHECKED in result.output
+    assert "TIMESTAMP  manifest.json.tsr not verified: states 20" in result.output
+    assert 'claimed to be from "' in result.output
+    assert "Without a trusted timestamp this proves only" in result.output
 
 
 def test_evidence_verify_reports_an_edited_manifest_through_its_token(bundle, local_tsa):  # noqa: F811
@@ -353,7 +357,7 @@ def test_evidence_verify_reports_an_edited_manifest_through_its_token(bundle, lo
     assert result.exit_code == 1, result.output
     report = json.loads(result.output)
     assert report["verdict"] == "ALTERED"
-    assert [t["status"] for t in report["timestamps"]] == ["altered"]
+    assert [t["status"] for t in report["timestamps"]] == ["invalid"]
 
 
 def test_a_bundle_whose_authority_failed_still_verifies(bundle, local_tsa):  # noqa: F811

@@ -125,11 +125,26 @@ def test_interrupted_bundle_is_intact_but_incomplete(tmp_path):
 
 def test_crash_leftover_temp_file_does_not_spoil_an_interrupted_bundle(tmp_path):
     root = make_bundle(tmp_path / "bundle", n_captures=2, complete=False)
-    leftover = root / "captures" / ".screenshot.png.4242.tmp"
+    leftover = root / "captures" / "02-product" / ".screenshot.png.4242.tmp"
     leftover.write_bytes(b"half a png")
     report = verify(root)
     assert report.verdict == "INTACT" and report.complete is False
     assert [f.status for f in report.files if "4242" in f.path] == ["ok"]
+
+
+@pytest.mark.parametrize("name", [
+    "captures/.screenshot.png.4242.tmp",          # not a capture folder
+    "captures/01-order/.evidence.pdf.4242.tmp",   # not a name the writer writes
+    ".fake-report.html.4242.tmp",
+    "captures/01-order/.page.html.0.tmp",         # no such process id
+])
+def test_other_temp_names_in_an_interrupted_bundle_are_unexpected(tmp_path, name):
+    root = make_bundle(tmp_path / "bundle", n_captures=2, complete=False)
+    (root / name).parent.mkdir(parents=True, exist_ok=True)
+    (root / name).write_bytes(b"hidden content")
+    report = verify(root)
+    assert report.verdict == "ALTERED"
+    assert checks(report, "unexpected") == {name: "not listed in manifest.json or SHA256SUMS"}
 
 
 def test_temp_file_in_a_finished_bundle_is_unexpected(bundle):
@@ -249,15 +264,15 @@ def test_missing_sums_is_altered(bundle):
     report = verify(bundle)
     assert report.verdict == "ALTERED"
     assert any("SHA256SUMS is missing" in p for p in report.problems)
-    # manifest artifacts are still checked; the report is covered only by SHA256SUMS
-    assert checks(report) == {"report.html": "cannot be checked without a usable SHA256SUMS, which covers it"}
+    # every file, the report included, is still checked against the manifest
+    assert checks(report) == {}
 
 
 def test_report_file_changed_after_sums_is_altered(bundle):
     (bundle / "report.html").write_text("<p>a different report</p>")
     report = verify(bundle)
     assert report.verdict == "ALTERED"
-    assert checks(report, "altered") == {"report.html": "content differs from the SHA-256 in SHA256SUMS"}
+    assert checks(report, "altered")["report.html"].startswith("content differs from the SHA-256 in manifest.json")
 
 
 def test_report_file_not_covered_by_sums_is_unexpected(bundle):
@@ -296,12 +311,12 @@ def test_token_that_does_not_match_makes_the_bundle_altered(bundle, monkeypatch)
 
     def check_token(name, data, manifest_bytes, tsa_cas):
         calls.append((name, data, manifest_bytes, tsa_cas))
-        return TimestampCheck(path=name, status="altered", detail="imprint differs")
+        return TimestampCheck(path=name, status="invalid", detail="imprint differs")
 
     monkeypatch.setitem(sys.modules, "capture.timestamp", types.SimpleNamespace(check_token=check_token))
     report = verify(bundle, tsa_cas=[Path("ca.pem")])
     assert report.verdict == "ALTERED"
-    assert [t.status for t in report.timestamps] == ["altered"]
+    assert [t.status for t in report.timestamps] == ["invalid"]
     assert calls == [("manifest.json.tsr", token, (bundle / "manifest.json").read_bytes(), [Path("ca.pem")])]
 
 
@@ -309,20 +324,23 @@ def test_token_that_matches_keeps_the_bundle_intact(bundle, monkeypatch):
     _add_token(bundle)
 
     def check_token(name, data, manifest_bytes, tsa_cas):
-        return TimestampCheck(path=name, status="ok", detail="imprint matches")
+        return TimestampCheck(path=name, status="trusted", detail="imprint matches")
 
     monkeypatch.setitem(sys.modules, "capture.timestamp", types.SimpleNamespace(check_token=check_token))
     report = verify(bundle)
-    assert report.verdict == "INTACT"
+    assert report.verdict == "INTACT" and report.time_proven
     assert [t.path for t in report.timestamps] == ["manifest.json.tsr"]
 
 
-def test_token_checker_unavailable_leaves_token_unchecked(bundle, monkeypatch):
+def test_token_whose_signer_is_unproven_keeps_the_bundle_intact(bundle, monkeypatch):
     _add_token(bundle)
-    monkeypatch.setitem(sys.modules, "capture.timestamp", None)  # import raises ImportError
+
+    def check_token(name, data, manifest_bytes, tsa_cas):
+        return TimestampCheck(path=name, status="not verified", detail="does not chain")
+
+    monkeypatch.setitem(sys.modules, "capture.timestamp", types.SimpleNamespace(check_token=check_token))
     report = verify(bundle)
-    assert report.verdict == "INTACT"
-    assert [t.status for t in report.timestamps] == ["unchecked"]
+    assert report.verdict == "INTACT" and report.exit_code == 0 and not report.time_proven
 
 
 # --- hostile bundles: manifest paths ---------------------------------------------------------

@@ -4,41 +4,75 @@ The report reads only the manifest and the bundle's own files. Nothing in it run
 (no scripts; a Content-Security-Policy forbids them too), nothing is fetched from
 outside; screenshots are referenced by their relative bundle paths, so the file works
 inside the bundle directory and Chromium renders the PDF from there.
+
+Order, for a mediator reading it in minutes: what the bundle is and how to check it,
+the summary (status, redactions, timestamp), then each capture as pictures (full-width
+slices of tall pages, chat segments several to a page, the transcript in two columns),
+and last an appendix with every action, file and hash.
 """
 
 from __future__ import annotations
 
-import html
-import math
-from collections.abc import Callable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from string import Template
-from urllib.parse import quote
+from urllib.parse import urlsplit
 
 from ..bundlepath import UnsafePath, bundle_path
+from ..display import shown_url
+from ..environment import capture_clock, response_moments
 from ..manifest import Artifact, Capture, Manifest, format_utc
+from .escape import e, t
+from .figures import chat_segments, screenshot, text_height_px, transcript
 from .labels import CHECK_TEXT, KIND_TEXT, OUTCOME_TEXT, ROLE_TEXT, TEXT, Words
+from .layout import (  # noqa: F401 - re-exported: the report's geometry, for pdf.py and tests
+    CONTENT_HEIGHT_PX,
+    CONTENT_WIDTH_PX,
+    OVERLAP_ROWS,
+    PAGE_MARGINS_MM,
+    PRINT_SCALE,
+    SLICE_MAX_PX,
+    slices,
+)
 
 Loader = Callable[[str], "bytes | None"]
 
-# A4 with these margins (pdf.py passes them to page.pdf) leaves a content box of
-# 186 x 269 mm = 703 x 1016 CSS px. A screenshot slice plus its caption must fit in
-# one box, or Chromium would either cut it or shrink it.
-PAGE_MARGINS_MM = {"top": 12, "bottom": 16, "left": 12, "right": 12}
-CONTENT_WIDTH_PX = 703
-SLICE_MAX_PX = 940
-# Neighbouring slices repeat a few rows so sub-pixel rounding can never drop a line.
-OVERLAP_ROWS = 4
-
 SCREENSHOT_ROLES = ("screenshot", "screenshot_tile", "chat_segment")
+PICTURE_ROLES = ("screenshot", "screenshot_tile")
+# Heights in CSS px of what precedes a capture's first picture (style.css sizes them).
+_HEADING_PX = 40
+_FACTS_FONT_PX, _FACTS_LINE_PX = 11.4, 15.5
+_CAPTION_PX = 18
+_HEAD_SAFETY_PX = 36
 
 
-def e(value) -> str:
-    """Escape anything that came from a page, a manifest or a user."""
-    return html.escape("" if value is None else str(value), quote=True)
+# Belongs in labels.TEXT ("host_unicode"); kept here until that file is free to edit.
+HOST_UNICODE = (
+    "主机名的 Unicode 写法，与上面的 ASCII 写法不同",
+    "host name in Unicode, differs from the ASCII form",
+)
+HOST_INVALID = ("不是有效的主机名", "not a valid host name")
+
+
+def _url(w: Words, url: str | None) -> str:
+    """A URL with its host as DNS sees it (punycode), the Unicode form beside it if different."""
+    if not url:
+        return "–"
+    shown = shown_url(url)
+    out = f'<span class="mono" dir="ltr">{e(shown.text)}</span>'
+    if shown.host is not None and shown.host.unicode:
+        out += f' <span class="sub">({w.pair(HOST_UNICODE)}: <bdi>{e(shown.host.unicode)}</bdi>)</span>'
+    elif shown.host is not None and not shown.host.valid:
+        out += f' <span class="sub">({w.pair(HOST_INVALID)})</span>'
+    return out
+
+
+def _page_text(value: str | None) -> str:
+    # Isolated, so right-to-left letters in a title cannot reorder the report around it.
+    return f"<bdi>{e(value)}</bdi>" if value else "–"
 
 
 # --- values ----------------------------------------------------------------------------
@@ -61,62 +95,21 @@ def when(dt: datetime | None, zone=None) -> str:
         return "–"
     text = format_utc(dt).replace("T", " ").replace("Z", " UTC")
     if zone is not None:
-        local = dt.astimezone(zone)
+        try:
+            local = dt.astimezone(zone)
+        except (OverflowError, ValueError):  # year 1 or 9999 has no local time in every zone
+            return text
         text += f" ({local:%Y-%m-%d %H:%M:%S} {e(zone.key)})"
     return text
 
 
-def _png_size(data: bytes | None) -> tuple[int, int] | None:
-    if not data or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
-        return None
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    return (width, height) if width > 0 and height > 0 else None
-
-
-def slices(width: int, height: int) -> list[tuple[int, int]]:
-    """Row ranges [top, bottom) of a screenshot, each small enough for one page.
-
-    The image is shown at the content width (or its own width, if narrower), so a
-    slice of `rows` image rows is rows * shown/width CSS px tall.
-    """
-    shown = min(width, CONTENT_WIDTH_PX)
-    rows = max(OVERLAP_ROWS + 1, math.floor(SLICE_MAX_PX * width / shown))
-    ranges, top = [], 0
-    while True:
-        bottom = min(height, top + rows)
-        ranges.append((top, bottom))
-        if bottom >= height:
-            return ranges
-        top = bottom - OVERLAP_ROWS
-
-
-def _src(path: str) -> str | None:
-    try:
-        bundle_path(path)
-    except UnsafePath:
-        return None
-    return e(quote(path, safe="/"))
-
-
 def clock_difference(capture: Capture) -> tuple[datetime | None, datetime, float | None]:
-    """(server Date, local time, server minus local in seconds)."""
-    local = capture.started_at
-    for action in capture.actions:
-        if action.type == "load":
-            local = action.at
-            break
-    server = None
-    raw = capture.response.server_date if capture.response else None
-    if raw:
-        try:
-            server = parsedate_to_datetime(raw)
-        except (TypeError, ValueError, IndexError):
-            server = None
-        if server is not None and server.tzinfo is None:
-            server = server.replace(tzinfo=UTC)
-    if server is None:
-        return None, local, None
-    return server, local, (server - local).total_seconds()
+    """(server Date, local time, server minus local in seconds): the environment
+    check's own reading, so the row and the check never disagree."""
+    reading = capture_clock(capture)
+    if reading is None:
+        return None, response_moments(capture)[0], None
+    return reading.server, reading.sent, reading.offset
 
 
 # --- building blocks -------------------------------------------------------------------
@@ -140,34 +133,61 @@ def _table(headers: list[str], rows: list[list[str]], widths: list[int], row_cla
     )
 
 
-def _fingerprint_box(w: Words, fingerprint: str) -> str:
-    verify = '<code class="cmd">evidence verify BUNDLE</code>'
-    sums = '<code class="cmd">sha256sum -c SHA256SUMS</code>'
-    one = '<code class="cmd">sha256sum manifest.json</code>'
-    return (
-        '<div class="fingerprint-box">'
-        f"<h2>{w('fingerprint')} (SHA-256)</h2>"
-        f'<div class="fingerprint" id="fingerprint">{e(fingerprint)}</div>'
-        f"{w.para('fingerprint_what', 'sub')}"
+def _seal_box(w: Words, fingerprint: str | None, rendered_at: str | None) -> str:
+    """Sealed report: what the fingerprint is and how to check it (it cannot show it).
+    Later rendering: the fingerprint as verified, under a plain NOT SEALED banner."""
+    cmd = lambda text: f'<code class="cmd">{e(text)}</code>'  # noqa: E731
+    if fingerprint is None:
+        head = (f'<div class="fingerprint-box"><h2>{w("sealed")}</h2>'
+                f'{w.para("sealed_what", "sub")}')
+    else:
+        head = (f'<div class="fingerprint-box unsealed"><h2>{w("unsealed")}</h2>'
+                f'{w.para("unsealed_what", "sub", when=e(rendered_at or ""))}'
+                f"<h3>{w('fingerprint')} (SHA-256)</h3>"
+                f'<div class="fingerprint" id="fingerprint">{e(fingerprint)}</div>')
+    return head + (
         f"<h3>{w('howto')}</h3>"
         '<ol class="howto">'
-        f"<li>{w.para('howto_verify', cmd=verify)}</li>"
-        f"<li>{w.para('howto_sums', cmd=sums, cmd2=one)}</li>"
+        f"<li>{cmd('evidence verify BUNDLE --expect FINGERPRINT')}: {w('howto_expect')}</li>"
+        f"<li>{cmd('sha256sum -c SHA256SUMS')} · {cmd('openssl dgst -sha256 manifest.json')}: "
+        f"{w('howto_sums_sealed')}</li>"
+        f"<li>{cmd('openssl ts -verify -data manifest.json -in manifest.json.tsr -CAfile TSA-CA.pem')}: "
+        f"{w('howto_openssl', show=cmd('openssl ts -reply -in manifest.json.tsr -text'))}</li>"
         "</ol></div>"
     )
 
 
-def _summary(w: Words, manifest: Manifest, zone) -> str:
+def _redacted(w: Words, manifest: Manifest) -> str:
+    """One line: what kinds of session secrets were removed, from which files."""
+    kinds: dict[str, str] = {}  # "credential headers" -> its first description
+    files: list[str] = []
+    for artifact in manifest.all_artifacts():
+        found = [d for d in artifact.redactions or [] if d != "no session secrets found"]
+        if found:
+            files.append(artifact.path)
+        for description in found:
+            kind = re.sub(r"^\d+ ", "", description)
+            kinds.setdefault(kind.split(" (")[0], kind)
+    if not files:
+        return w("redacted_none")
+    shown = ", ".join(files[:4]) + (f" (+{len(files) - 4})" if len(files) > 4 else "")
+    return f"{w('redacted_what')} {e('; '.join(kinds.values()))} — {e(shown)}"
+
+
+def _summary(w: Words, manifest: Manifest, zone, stamped: str) -> str:
+    """The case, how the run went, what was removed, how it is timestamped: one table."""
     tool = manifest.tool
     status = w("status_complete" if manifest.status == "complete" else "status_incomplete")
-    rows = [
+    rows = _case_rows(w, manifest) + [
         (w("status"), status),
         (w("started"), when(manifest.started_at, zone)),
         (w("finished"), when(manifest.finished_at, zone)),
         (w("tool"), f"{e(tool.name)} {e(tool.version)}"),
     ]
-    if tool.digest:
-        rows.append((w("tool_digest"), f'<span class="hash">{e(tool.digest)}</span>'))
+    rows.append((w("redacted"), _redacted(w, manifest)))
+    if manifest.environment.checks:
+        rows.append((w("checks"), _checks_line(w, manifest)))
+    rows.append((w("timestamps"), stamped))
     out = [f"<h2>{w('summary')}</h2>", _fields(rows)]
     if manifest.status != "complete":
         out.append(f'<div class="notice warning">{w.para("incomplete")}</div>')
@@ -180,8 +200,8 @@ def _summary(w: Words, manifest: Manifest, zone) -> str:
                 [
                     str(cap.index),
                     w.pair(KIND_TEXT[cap.kind]),
-                    e(cap.title or ""),
-                    f'<span class="mono">{e(cap.final_url or cap.requested_url)}</span>',
+                    _page_text(cap.title) if cap.title else "",
+                    _url(w, cap.final_url or cap.requested_url),
                     e(status),
                     str(shots),
                 ]
@@ -201,16 +221,25 @@ def _summary(w: Words, manifest: Manifest, zone) -> str:
                     w("summary_shots"),
                 ],
                 rows2,
-                [6, 14, 26, 34, 10, 10],
+                [5, 13, 24, 40, 9, 9],
                 classes,
             )
         )
     return "".join(out)
 
 
-def _case(w: Words, manifest: Manifest) -> str:
+def _checks_line(w: Words, manifest: Manifest) -> str:
+    """How the clean-environment checks came out, in one line (each is in the appendix)."""
+    counts = {result: 0 for result in CHECK_TEXT}
+    for check in manifest.environment.checks:
+        counts[check.result] += 1
+    said = ", ".join(f"{n} {w.pair(CHECK_TEXT[result])}" for result, n in counts.items() if n)
+    return f"{said} ({w('see_appendix')})"
+
+
+def _case_rows(w: Words, manifest: Manifest) -> list[tuple[str, str]]:
     case = manifest.case
-    rows = [
+    return [
         (w(key), e(value))
         for key, value in (
             ("case_title", case.title),
@@ -220,50 +249,57 @@ def _case(w: Words, manifest: Manifest) -> str:
         )
         if value
     ]
-    if not rows:
-        return ""
-    return f"<h2>{w('case')}</h2>" + _fields(rows)
 
 
-def _timestamps(w: Words, timestamps: list[dict] | None) -> str:
+_TRUST = {"trusted": "ts_trusted", "not verified": "ts_not_verified", "invalid": "ts_invalid"}
+
+
+def _timestamps(w: Words, timestamps: list[dict] | None, tsa_requested: Sequence[str]) -> tuple[str, str]:
+    """(the summary's line, a section or ""). Sealed report: only what was asked for (the
+    token is made after it). Later rendering: each token as verify judged it, its trust
+    level first."""
     if not timestamps:
-        return ""
-    has_path = any(t.get("path") for t in timestamps)
-    has_status = any(t.get("status") for t in timestamps)
-    headers = (
-        ([w("ts_file")] if has_path else [])
-        + [
-            w("ts_authority"),
-            w("ts_time"),
-            w("ts_serial"),
-            w("ts_signer"),
-        ]
-        + ([w("ts_status")] if has_status else [])
-    )
-    rows = []
+        if tsa_requested:
+            hosts = ", ".join(e(urlsplit(url).hostname or url) for url in tsa_requested)
+            return w("ts_requested_short", tsa=hosts), ""
+        return w("ts_none_short"), ""
+    headers = [w("ts_file"), w("ts_trust"), w("ts_time"), w("ts_authority"), w("ts_serial")]
+    rows, said = [], []
     for token in timestamps:
-        row = [f'<span class="mono">{e(token.get("path"))}</span>'] if has_path else []
-        row += [
-            e(token.get("authority") or "–"),
+        trust = _TRUST.get(token.get("status") or "")
+        label = w(trust) if trust else e(token.get("status") or "–")
+        said.append(f"{label}: {e(token.get('time') or '–')}")
+        rows.append([
+            f'<span class="mono">{e(token.get("path"))}</span>',
+            label + (f'<div class="sub">{e(token.get("detail"))}</div>' if token.get("detail") else ""),
             e(token.get("time") or "–"),
+            e(token.get("authority") or "–"),
             f'<span class="mono">{e(token.get("serial") or "–")}</span>',
-            e(token.get("signer") or "–"),
-        ]
-        if has_status:
-            row.append(e(token.get("status") or ""))
-        rows.append(row)
-    widths = [18, 18, 20, 14, 30] if has_path else [22, 22, 18, 38]
-    if has_status:
-        widths = [max(4, x - 2) for x in widths] + [2 * len(widths)]
-    return f"<h2>{w('timestamps')}</h2>{w.para('timestamps_what', 'sub')}" + _table(
-        headers, rows, widths
-    )
+        ])
+    section = f"<h2>{w('timestamps')}</h2>{w.para('timestamps_what', 'sub')}" + _table(
+        headers, rows, [16, 30, 18, 22, 14])
+    return "<br>".join(said), section
+
+
+def _appendix(w: Words, manifest: Manifest, zone) -> str:
+    """What a technical reader checks: the environment, every action, file and hash."""
+    out = [f'<section class="appendix"><h2>{w("appendix")}</h2>', _environment(w, manifest)]
+    if manifest.artifacts:
+        out.append(f"<h3>{w('session_files')}</h3>")
+        out.append(_artifacts(w, manifest.artifacts))
+    out.append(w.para("outside", "sub"))
+    out.append(w.para("clock_note", "sub"))
+    out.extend(_details(w, capture, zone) for capture in manifest.captures)
+    out.append("</section>")
+    return "".join(out)
 
 
 def _environment(w: Words, manifest: Manifest) -> str:
     env = manifest.environment
     b = env.browser
     rows = [
+        (w("tool"), f"{e(manifest.tool.name)} {e(manifest.tool.version)}"),
+        (w("tool_digest"), f'<span class="hash">{e(manifest.tool.digest or "–")}</span>'),
         (w("os"), e(env.os)),
         (w("python"), e(env.python)),
         (w("playwright"), e(env.playwright)),
@@ -285,13 +321,13 @@ def _environment(w: Words, manifest: Manifest) -> str:
         (w("locale"), e(env.locale)),
         (w("timezone"), e(env.timezone)),
     ]
-    out = [f"<h2>{w('environment')}</h2>", _fields(rows)]
+    out = [f"<h3>{w('environment')}</h3>", _fields(rows)]
     if env.checks:
-        out.append(f"<h3>{w('checks')}</h3>")
+        out.append(f"<h4>{w('checks')}</h4>")
         out.append(
             _table(
                 [w("check_name"), w("check_result"), w("check_detail")],
-                [[e(c.name), w.pair(CHECK_TEXT[c.result]), e(c.detail)] for c in env.checks],
+                [[e(c.name), w.pair(CHECK_TEXT[c.result]), t(c.detail)] for c in env.checks],
                 [28, 14, 58],
                 [
                     ""
@@ -310,31 +346,32 @@ def _environment(w: Words, manifest: Manifest) -> str:
             rows.append(
                 (
                     w("login_origins"),
-                    "<br>".join(f'<span class="mono">{e(o)}</span>' for o in login.origins),
+                    "<br>".join(_url(w, o) for o in login.origins),
                 )
             )
         if login.cookie_domains:
             rows.append((w("login_cookie_domains"), e(", ".join(login.cookie_domains))))
-        out.append(f"<h3>{w('login')}</h3>{w.para('login_what', 'sub')}")
+        out.append(f"<h4>{w('login')}</h4>{w.para('login_what', 'sub')}")
         out.append(_fields(rows))
     return "".join(out)
 
 
 def _clock(w: Words, capture: Capture, zone) -> list[tuple[str, str]]:
-    _server, local, diff = clock_difference(capture)
-    raw = capture.response.server_date if capture.response else None
-    if not raw:
+    reading = capture_clock(capture)
+    if reading is None:
         return []
-    rows = [(w("server_date"), e(raw)), (w("local_time"), when(local, zone))]
+    rows = [(w("server_date"), e(reading.raw)), (w("local_time"), when(reading.sent, zone))]
+    diff = reading.offset
     if diff is not None:
         seconds = round(diff)
-        if abs(diff) < 1:
+        # "same" only when it is: within the Date header's whole second, no skew beyond.
+        if reading.skew == 0 and -1 <= diff <= 1:
             said = w("clock_same")
-        elif seconds > 0:
+        elif seconds >= 0:
             said = w("clock_ahead", n=str(seconds))
         else:
             said = w("clock_behind", n=str(-seconds))
-        rows.append((w("clock_diff"), f"{diff:+.1f} s: {said}<br>{w.para('clock_note', 'sub')}"))
+        rows.append((w("clock_diff"), f"{diff:+.1f} s: {said}"))
     return rows
 
 
@@ -356,10 +393,10 @@ def _tls(w: Words, capture: Capture) -> str:
 
 def _actions(w: Words, capture: Capture, zone) -> str:
     if not capture.actions:
-        return f"<h3>{w('actions')}</h3><p>{w('no_actions')}</p>"
+        return f"<h4>{w('actions')}</h4><p>{w('no_actions')}</p>"
     rows, classes = [], []
     for i, action in enumerate(capture.actions, 1):
-        detail = e(action.detail)
+        detail = t(action.detail)
         if action.selector:
             detail += f'{"<br>" if detail else ""}<span class="mono">{e(action.selector)}</span>'
         rows.append(
@@ -372,7 +409,7 @@ def _actions(w: Words, capture: Capture, zone) -> str:
             ]
         )
         classes.append("" if action.outcome == "ok" else f"outcome-{action.outcome}")
-    return f"<h3>{w('actions')}</h3>" + _table(
+    return f"<h4>{w('actions')}</h4>" + _table(
         [w("col_no"), w("col_time") + " (UTC)", w("col_action"), w("col_detail"), w("col_outcome")],
         rows,
         [6, 15, 13, 52, 14],
@@ -381,69 +418,77 @@ def _actions(w: Words, capture: Capture, zone) -> str:
 
 
 def _artifacts(w: Words, artifacts: list[Artifact]) -> str:
+    """Every file with its size and SHA-256, one line each, under a row naming its kind."""
     if not artifacts:
         return f"<p>{w('no_files')}</p>"
-    rows = [
-        [
-            f'<span class="mono">{e(a.path)}</span>',
-            w.pair(ROLE_TEXT.get(a.role, (a.role, a.role))),
-            f"{a.bytes:,}",
-            f'<span class="hash">{e(a.sha256)}</span>',
-        ]
-        for a in artifacts
-    ]
-    return _table([w("col_file"), w("col_role"), w("col_size"), "SHA-256"], rows, [28, 14, 11, 47])
+    rows, role = [], None
+    for a in artifacts:
+        if a.role != role:
+            role = a.role
+            label = w.pair(ROLE_TEXT.get(role, (role, role)))
+            rows.append(f'<tr class="group"><td colspan="3">{label}</td></tr>')
+        rows.append(f'<tr><td><span class="mono">{e(a.path)}</span></td><td>{a.bytes:,}</td>'
+                    f'<td><span class="hash">{e(a.sha256)}</span></td></tr>')
+    # Wide enough for a whole SHA-256 on one line at the appendix's type size.
+    return ('<table class="list files"><colgroup><col style="width:38%"><col style="width:10%">'
+            f'<col style="width:52%"></colgroup><thead><tr><th>{w("col_file")}</th><th>{w("col_size")}</th>'
+            f'<th>SHA-256</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def _image(w: Words, artifact: Artifact, loader: Loader | None) -> str:
-    src = _src(artifact.path)
-    name = e(artifact.path)
-    data = loader(artifact.path) if loader else None
-    size = _png_size(data)
-    if src is None:
-        return f'<div class="notice error"><p>{name}: {w("image_missing")}</p></div>'
-    if size is None:
-        # Unknown dimensions: the whole image at page width is the best we can do.
-        return (
-            f'<figure class="slice"><figcaption class="mono">{name}</figcaption>'
-            f'<img class="whole" src="{src}" alt="{name}"></figure>'
-        )
-    width, height = size
-    ranges = slices(width, height)
-    shown = min(width, CONTENT_WIDTH_PX)
+def _facts(w: Words, capture: Capture, zone) -> str:
+    """The few lines a reader needs before the pictures: where, what, when, who answered."""
+    lines = [f"<p>{_url(w, capture.final_url or capture.requested_url)}</p>"]
+    if capture.final_url and capture.final_url != capture.requested_url:
+        lines.append(f"<p>{w('requested_url')}: {_url(w, capture.requested_url)}</p>")
+    bits = [f"{w('title')}: {_page_text(capture.title)}"] if capture.title else []
+    bits.append(f"{w('captured')}: {when(capture.started_at, zone)}")
+    resp = capture.response
+    if resp is not None and resp.status is not None:
+        bits.append(f"HTTP {resp.status} {e(resp.status_text or '')}".rstrip())
+    if resp is not None and resp.server_ip:
+        bits.append(f"{w('server_ip')}: {e(resp.server_ip)}")
+    if capture.chat_messages is not None:
+        bits.append(f"{w('chat_messages')}: {capture.chat_messages}")
+    lines.append("<p>" + " · ".join(bits) + "</p>")
+    return '<div class="facts">' + "".join(lines) + "</div>"
+
+
+def _notices(w: Words, capture: Capture) -> str:
     out = []
-    for i, (top, bottom) in enumerate(ranges, 1):
-        caption = f'<span class="mono">{name}</span>'
-        if len(ranges) > 1:
-            caption += f" · {w('part', i=str(i), n=str(len(ranges)))}"
-        caption += f" · {w('rows', a=str(top + 1), b=str(bottom), h=str(height))}"
-        # Percentages in margin-top are of the containing block's *width*, so the
-        # offset scales with the shown width exactly like the image does.
-        offset = top / width * 100
-        out.append(
-            f'<figure class="slice" style="width:{shown}px;max-width:100%">'
-            f"<figcaption>{caption}</figcaption>"
-            f'<div class="clip" style="aspect-ratio:{width}/{bottom - top}">'
-            f'<img src="{src}" width="{width}" height="{height}" alt="{name}"'
-            f' style="margin-top:-{offset:.6f}%"></div></figure>'
-        )
+    if capture.modified_by_script:
+        out.append(f'<div class="notice script">{w.para("modified")}</div>')
+    if capture.error:
+        out.append(f'<div class="notice error"><p><b>{w("error")}:</b> {t(capture.error)}</p></div>')
+    if capture.warnings:
+        items = "".join(f"<li>{t(msg)}</li>" for msg in capture.warnings)
+        out.append(f'<div class="notice warning"><p><b>{w("warnings")}</b></p><ul class="warnings">{items}</ul></div>')
     return "".join(out)
 
 
-def _transcript(w: Words, artifact: Artifact, loader: Loader | None) -> str:
-    data = loader(artifact.path) if loader else None
-    head = f'<h3>{w("transcript")} <span class="mono">{e(artifact.path)}</span></h3>'
-    if data is None:
-        return head + f'<div class="notice warning"><p>{w("transcript_missing")}</p></div>'
-    return head + f'<pre class="transcript">{e(data.decode("utf-8", "replace"))}</pre>'
-
-
 def _capture(w: Words, capture: Capture, loader: Loader | None, zone) -> str:
+    """One capture as a reader sees it: a heading, its facts, its pictures."""
+    title = f"{capture.index}. {w.pair(KIND_TEXT[capture.kind])}"
+    facts, notices = _facts(w, capture, zone), _notices(w, capture)
+    # The first slice is cut to the room left under the heading, so it starts on this page.
+    room = (CONTENT_HEIGHT_PX - _HEADING_PX - _CAPTION_PX - _HEAD_SAFETY_PX
+            - text_height_px(facts, _FACTS_FONT_PX, _FACTS_LINE_PX)
+            - text_height_px(notices, 12.7, 18.0, CONTENT_WIDTH_PX - 40) - 14 * notices.count("notice "))
+    out = [f'<section class="capture" id="capture-{capture.index}">', f"<h2>{title}</h2>", facts, notices]
+    pictures = [a for a in capture.artifacts if a.role in PICTURE_ROLES]
+    out.extend(screenshot(w, a, loader, room if i == 0 else None) for i, a in enumerate(pictures))
+    out.append(chat_segments(w, [a for a in capture.artifacts if a.role == "chat_segment"], loader))
+    out.extend(transcript(w, a, loader) for a in capture.artifacts if a.role == "transcript")
+    out.append(f'<p class="sub">{w("details_in_appendix", n=str(capture.index))}</p></section>')
+    return "".join(out)
+
+
+def _details(w: Words, capture: Capture, zone) -> str:
+    """The appendix's record of one capture: every field, action and file."""
     resp = capture.response
     rows = [
-        (w("requested_url"), f'<span class="mono">{e(capture.requested_url)}</span>'),
-        (w("final_url"), f'<span class="mono">{e(capture.final_url or "–")}</span>'),
-        (w("title"), e(capture.title or "–")),
+        (w("requested_url"), _url(w, capture.requested_url)),
+        (w("final_url"), _url(w, capture.final_url)),
+        (w("title"), _page_text(capture.title)),
         (w("captured"), f"{when(capture.started_at, zone)}<br>→ {when(capture.finished_at, zone)}"),
     ]
     if resp is not None:
@@ -463,33 +508,9 @@ def _capture(w: Words, capture: Capture, loader: Loader | None, zone) -> str:
         rows.append((w("chat_height"), f"{capture.chat_scroll_height} px"))
     if capture.chat_messages is not None:
         rows.append((w("chat_messages"), str(capture.chat_messages)))
-
     title = f"{capture.index}. {w.pair(KIND_TEXT[capture.kind])}"
-    out = [f'<section class="capture" id="capture-{capture.index}">', f"<h2>{title}</h2>"]
-    out.append(_fields(rows))
-    if capture.modified_by_script:
-        out.append(f'<div class="notice script">{w.para("modified")}</div>')
-    if capture.error:
-        out.append(
-            f'<div class="notice error"><p><b>{w("error")}:</b> {e(capture.error)}</p></div>'
-        )
-    if capture.warnings:
-        items = "".join(f"<li>{e(msg)}</li>" for msg in capture.warnings)
-        out.append(
-            f'<div class="notice warning"><p><b>{w("warnings")}</b></p><ul class="warnings">{items}</ul></div>'
-        )
-    out.append(_actions(w, capture, zone))
-    out.append(f"<h3>{w('artifacts')}</h3>")
-    out.append(_artifacts(w, capture.artifacts))
-    images = [a for a in capture.artifacts if a.role in SCREENSHOT_ROLES]
-    if images:
-        out.append(f"<h3>{w('screenshots')}</h3>")
-        out.extend(_image(w, a, loader) for a in images)
-    for artifact in capture.artifacts:
-        if artifact.role == "transcript":
-            out.append(_transcript(w, artifact, loader))
-    out.append("</section>")
-    return "".join(out)
+    return (f'<div class="details" id="details-{capture.index}"><h3>{title}</h3>{_fields(rows)}'
+            f"{_actions(w, capture, zone)}<h4>{w('artifacts')}</h4>{_artifacts(w, capture.artifacts)}</div>")
 
 
 # --- the report ------------------------------------------------------------------------
@@ -524,13 +545,19 @@ def bundle_loader(root: Path) -> Loader:
 
 def render_html(
     manifest: Manifest,
-    fingerprint: str,
+    fingerprint: str | None = None,
     *,
     lang: str = "both",
     timestamps: list[dict] | None = None,
     image_loader: Loader | None = None,
+    tsa_requested: Sequence[str] = (),
+    rendered_at: str | None = None,
 ) -> str:
     """The whole report as one HTML string.
+
+    Without `fingerprint` it is the sealed report, written before the manifest that
+    lists it (so it cannot show the fingerprint); with one, a later rendering marked
+    NOT SEALED that shows the fingerprint and the `timestamps` verify found.
 
     `image_loader(path)` returns the bytes of a bundle file (screenshots, for their
     size, and chat transcripts), or None; see `bundle_loader`. Without it, images are
@@ -542,24 +569,22 @@ def render_html(
     title = {"zh": zh, "en": en}.get(lang, f"{zh} {en}")
     if manifest.case.title:
         title += f" · {manifest.case.title}"
+    stamped, stamps = _timestamps(w, timestamps, tsa_requested)
     parts = [
+        '<section class="front">',
         f"<h1>{w('report')}</h1>",
         f'<p class="sub">{e(manifest.case.title or "")}</p>' if manifest.case.title else "",
-        w.para("intro", "sub"),
-        _fingerprint_box(w, fingerprint),
-        _case(w, manifest),
-        _summary(w, manifest, zone),
-        _timestamps(w, timestamps),
-        _environment(w, manifest),
+        '<div class="about">' + w.para("reading_copy") + "</div>",
+        _summary(w, manifest, zone, stamped),
+        stamps,
+        _seal_box(w, fingerprint, rendered_at),
+        "</section>",
     ]
-    if manifest.artifacts:
-        parts.append(f"<h2>{w('session_files')}</h2>")
-        parts.append(_artifacts(w, manifest.artifacts))
-    parts.append(w.para("outside", "sub"))
     parts.extend(_capture(w, capture, image_loader, zone) for capture in manifest.captures)
+    parts.append(_appendix(w, manifest, zone))
     return Template(_template("template.html")).substitute(
         html_lang="en" if lang == "en" else "zh-CN",
-        fingerprint=e(fingerprint),
+        fingerprint=e(fingerprint or ""),
         title=e(title),
         style=_template("style.css"),
         body="\n".join(p for p in parts if p),
