@@ -14,11 +14,12 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import EvidenceError, UsageError
+from .errors import EvidenceError, UsageError, first_line
 
 ENV_BROWSER = "EVIDENCE_BROWSER"
 
@@ -286,6 +287,33 @@ def check_endpoint(url: str, option: str, schemes: tuple[str, ...]) -> str:
     return url
 
 
+def browser_settings(executable: str | None = None, endpoint: str | None = None,
+                     cdp_endpoint: str | None = None, headers: Sequence[str] = (),
+                     headed: bool = False) -> BrowserSettings:
+    """BrowserSettings from plain values (command-line options or a plan), checked."""
+    parsed = {}
+    for raw in headers:
+        name, sep, value = raw.partition(":")
+        if not sep or not name.strip():
+            # The value is likely a secret: do not echo it.
+            raise UsageError("--browser-header must look like 'Name: value' (e.g. 'Authorization: Bearer …')")
+        parsed[name.strip()] = value.strip()
+    if endpoint and cdp_endpoint:
+        raise UsageError("give either --browser-endpoint (Playwright server) or --cdp-endpoint "
+                         "(DevTools), not both (also check EVIDENCE_BROWSER_ENDPOINT / EVIDENCE_CDP_ENDPOINT)")
+    if endpoint:
+        check_endpoint(endpoint, "--browser-endpoint", ("ws", "wss", "http", "https"))
+    if cdp_endpoint:
+        check_endpoint(cdp_endpoint, "--cdp-endpoint", ("http", "https", "ws", "wss"))
+        if executable:
+            raise UsageError("--browser-executable starts a browser; --cdp-endpoint connects to one "
+                             "already running: give one of them")
+    if parsed and not (endpoint or cdp_endpoint):
+        raise UsageError("--browser-header is only sent to a --browser-endpoint or --cdp-endpoint")
+    return BrowserSettings(executable=executable, endpoint=endpoint, cdp_endpoint=cdp_endpoint,
+                           headers=parsed, headless=not headed)
+
+
 def remote_launch_options(settings: BrowserSettings) -> dict:
     """What a Playwright server is asked to launch with: nothing unless the user chose.
 
@@ -311,7 +339,7 @@ def _connect_headers(settings: BrowserSettings) -> dict[str, str]:
 
 def _connect_failure(exc: Exception, settings: BrowserSettings, what: str, url: str) -> EvidenceError:
     """One line naming the endpoint, with no credential, token or header value in it."""
-    text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    text = first_line(exc)
     text = re.sub(r"^BrowserType\.connect(_over_cdp)?:\s*", "", text)
     text = text.replace(url, public_endpoint(url))
     text = re.sub(r"(\w+://)[^/\s@]*@", r"\1", text)  # user:password@ in any URL

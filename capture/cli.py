@@ -5,23 +5,170 @@ Nothing heavy is imported at module level so `evidence --help` stays fast.
 
 from __future__ import annotations
 
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .errors import EvidenceError, UsageError
+from .errors import EvidenceError, ExitCode, UsageError
+from .messages import MESSAGES, language, t
 
 
 def _fail(exc: Exception) -> None:
-    for line in str(exc).splitlines() or ["failed"]:
-        click.echo(f"evidence: {line}", err=True)
-    sys.exit(getattr(exc, "exit_code", 1))
+    for line in str(exc).splitlines() or [t("error.failed")]:
+        click.echo(t("error.prefix", line=line), err=True)
+    sys.exit(getattr(exc, "exit_code", ExitCode.EVIDENCE_FAILED))
 
 
-class Group(click.Group):
+# --- help in the reader's language ---------------------------------------------------
+# help= and epilog= hold catalogue ids, looked up each time they are read: the language
+# is the one of the moment help is shown (a shell's LANG, CliRunner's env=), not the one
+# of the moment this module was imported.
+
+
+def _text(message_id: str | None) -> str | None:
+    # Plain text passes through, so a command not yet given an id still shows its help;
+    # tests/test_language.py requires an id for every command and option.
+    return t(message_id) if message_id in MESSAGES else message_id
+
+
+_CLOSERS = "，。、；：？！）》」』】"
+_OPENERS = "（《「『【“["
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _tokens(paragraph: str) -> list[str]:
+    """Words, spaces and single wide characters; punctuation kept with its neighbour."""
+    tokens: list[str] = []
+    for piece in re.findall(r"\s+|[^\s\u1100-\uffff]+|\S", paragraph):
+        glue = tokens and (piece[0] in _CLOSERS or tokens[-1][-1] in _OPENERS
+                           or (_columns(piece[0]) == 1 and not piece.isspace()
+                               and not tokens[-1].isspace() and _columns(tokens[-1][-1]) == 1))
+        if glue:
+            tokens[-1] += piece
+        else:
+            tokens.append(" " if piece.isspace() else piece)
+    return tokens
+
+
+def _prewrap(text: str, width: int) -> str:
+    """Chinese paragraphs wrapped by screen columns, marked so Click keeps them as they are.
+
+    Click wraps at spaces and counts a Chinese character as one column; it takes two, so
+    its lines would run past the terminal's edge. Other paragraphs are left to Click.
+    """
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        if paragraph.startswith("\b") or _columns(paragraph) == len(paragraph):
+            paragraphs.append(paragraph)
+            continue
+        lines, line = [], ""
+        for token in _tokens(" ".join(paragraph.split("\n"))):
+            if token != " " and line.strip() and _columns(line + token) > width:
+                lines.append(line.rstrip())
+                line = token
+            else:
+                line += token
+        paragraphs.append("\b\n" + "\n".join(lines + [line.rstrip()]))
+    return "\n\n".join(paragraphs)
+
+
+class HelpFormatter(click.HelpFormatter):
+    """Click's headings ("Usage:", "Options:") in the reader's language, Chinese wrapped
+    by the columns it takes on screen."""
+
+    def write_text(self, text: str) -> None:
+        super().write_text(_prewrap(text, self.width - self.current_indent))
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        first_col = min(max((click.formatting.term_len(r[0]) for r in rows), default=0), col_max)
+        width = max(self.width - first_col - col_spacing - 2, 10)  # as Click measures it
+        super().write_dl([(term, _prewrap(text, width)) for term, text in rows], col_max, col_spacing)
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, t("help.usage") if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        key = f"help.heading.{heading}"
+        name = t(key) if key in MESSAGES else heading
+        self.write(f"{'':>{self.current_indent}}{name}{t('help.heading_end')}\n")
+
+
+class Context(click.Context):
+    formatter_class = HelpFormatter
+
+
+class Option(click.Option):
+    @property
+    def help(self) -> str | None:
+        return _text(self._help_id)
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._help_id = value
+
+    def get_help_record(self, ctx):
+        record = super().get_help_record(ctx)
+        if record is None or language() == "en":
+            return record
+        # Click's own bracketed notes ("[default: both]"), which it has only in English.
+        spec, text = record
+        for label in ("default", "env", "required"):
+            text = text.replace(MESSAGES[f"help.label.{label}"][1], t(f"help.label.{label}"))
+        return spec, text
+
+
+def option(*decls, **attrs):
+    """click.option whose help= is a message id."""
+    return click.option(*decls, cls=Option, **attrs)
+
+
+class _CommandHelp:
+    context_class = Context
+
+    @property
+    def help(self) -> str | None:
+        return _text(self._help_id)
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._help_id = value
+
+    @property
+    def epilog(self) -> str | None:
+        return _text(self._epilog_id)
+
+    @epilog.setter
+    def epilog(self, value: str | None) -> None:
+        self._epilog_id = value
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        # The first paragraph, whole: Click shortens at spaces and full stops, which
+        # Chinese text has none of.
+        return (self.help or "").partition("\n\n")[0].strip()
+
+    def get_help_option(self, ctx):
+        help_option = super().get_help_option(ctx)
+        if help_option is not None:
+            help_option.help = t("opt.help")
+        return help_option
+
+
+class Command(_CommandHelp, click.Command):
+    pass
+
+
+class Group(_CommandHelp, click.Group):
     """Turns our two exceptions into one line and an exit code, everywhere."""
+
+    command_class = Command
 
     def invoke(self, ctx):
         try:
@@ -34,117 +181,113 @@ class Group(click.Group):
 
 
 def browser_options(fn):
-    fn = click.option(
-        "--browser-executable",
-        metavar="PATH",
-        help="Chromium/Chrome/Edge to launch (else $EVIDENCE_BROWSER, Playwright's, installed); "
-        "with --browser-endpoint, the path the server launches (it must run with --unsafe).",
-    )(fn)
-    fn = click.option(
-        "--browser-endpoint",
-        metavar="WS_URL",
-        envvar="EVIDENCE_BROWSER_ENDPOINT",
-        help="Connect to a Playwright server (`playwright run-server`) instead of launching "
-        "[env: EVIDENCE_BROWSER_ENDPOINT].",
-    )(fn)
-    fn = click.option(
-        "--cdp-endpoint",
-        metavar="URL",
-        envvar="EVIDENCE_CDP_ENDPOINT",
-        help="Connect to a Chromium started with --remote-debugging-port (http:// or ws://) "
-        "[env: EVIDENCE_CDP_ENDPOINT].",
-    )(fn)
-    fn = click.option(
-        "--browser-header",
-        "browser_headers",
-        multiple=True,
-        metavar="'NAME: VALUE'",
-        help="Header for an authenticated endpoint (never written into the bundle).",
-    )(fn)
+    fn = option("--browser-executable", metavar="PATH", help="opt.browser_executable")(fn)
+    fn = option("--browser-endpoint", metavar="WS_URL", envvar="EVIDENCE_BROWSER_ENDPOINT",
+                help="opt.browser_endpoint")(fn)
+    fn = option("--cdp-endpoint", metavar="URL", envvar="EVIDENCE_CDP_ENDPOINT",
+                help="opt.cdp_endpoint")(fn)
+    fn = option("--browser-header", "browser_headers", multiple=True, metavar="'NAME: VALUE'",
+                help="opt.browser_header")(fn)
     return fn
 
 
 def _browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers, headed=False):
-    from .browser import BrowserSettings, check_endpoint
+    from .browser import browser_settings
 
-    headers = {}
-    for raw in browser_headers:
-        name, sep, value = raw.partition(":")
-        if not sep or not name.strip():
-            # The value is likely a secret: do not echo it.
-            raise UsageError("--browser-header must look like 'Name: value' (e.g. 'Authorization: Bearer …')")
-        headers[name.strip()] = value.strip()
-    if browser_endpoint and cdp_endpoint:
-        raise UsageError("give either --browser-endpoint (Playwright server) or --cdp-endpoint "
-                         "(DevTools), not both (also check EVIDENCE_BROWSER_ENDPOINT / EVIDENCE_CDP_ENDPOINT)")
-    if browser_endpoint:
-        check_endpoint(browser_endpoint, "--browser-endpoint", ("ws", "wss", "http", "https"))
-    if cdp_endpoint:
-        check_endpoint(cdp_endpoint, "--cdp-endpoint", ("http", "https", "ws", "wss"))
-        if browser_executable:
-            raise UsageError("--browser-executable starts a browser; --cdp-endpoint connects to one "
-                             "already running: give one of them")
-    if headers and not (browser_endpoint or cdp_endpoint):
-        raise UsageError("--browser-header is only sent to a --browser-endpoint or --cdp-endpoint")
-    return BrowserSettings(
-        executable=browser_executable,
-        endpoint=browser_endpoint,
-        cdp_endpoint=cdp_endpoint,
-        headers=headers,
-        headless=not headed,
-    )
+    return browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers, headed)
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="evidence")
+_KIND_OPTIONS = {"orders": "order", "products": "product", "chats": "chat", "pages": "page"}
+
+
+class TargetOrderCommand(Command):
+    """Remembers the order in which URLs and --order/--product/--chat/--page were given:
+    Click groups each option's values, and the order of the targets is part of the record."""
+
+    def parse_args(self, ctx, args):
+        ctx.meta["targets_in_order"] = _targets_in_order(self, ctx, list(args))
+        return super().parse_args(ctx, args)
+
+
+def _targets_in_order(command: click.Command, ctx, args: list[str]) -> list[tuple[str, str]]:
+    """(kind, url) as given, read with this command's own option table."""
+    takes_value: dict[str, str | None] = {}
+    for param in command.get_params(ctx):
+        if isinstance(param, click.Option):
+            for name in param.opts + param.secondary_opts:
+                takes_value[name] = None if param.is_flag or param.count else param.name
+    found, i, only_args = [], 0, False
+    while i < len(args):
+        token = args[i]
+        i += 1
+        if only_args or not token.startswith("-") or token == "-":
+            found.append(("page", token))
+            continue
+        if token == "--":
+            only_args = True
+            continue
+        flag, eq, value = token.partition("=") if token.startswith("--") else (token[:2], "", token[2:])
+        name = takes_value.get(flag)
+        if flag not in takes_value or name is None:
+            continue  # a flag, or unknown (Click reports it)
+        if not eq and not value:
+            if i >= len(args):
+                break
+            value, i = args[i], i + 1
+        if name in _KIND_OPTIONS:
+            found.append((_KIND_OPTIONS[name], value))
+    return found
+
+
+@click.group(cls=Group, help="cmd.main", context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="evidence", cls=Option, help="opt.version")
 def main():
-    """Capture web pages as evidence: hashed, timestamped, verifiable bundles.
-
-    Typical use: evidence capture --order URL --chat URL -o my-complaint
-    """
+    pass
 
 
 # --- capture ---------------------------------------------------------------------------
 
 
-@main.command("capture")
+@main.command("capture", cls=TargetOrderCommand, help="cmd.capture", epilog="cmd.capture.examples")
 @click.argument("urls", nargs=-1)
-@click.option("--order", "orders", multiple=True, metavar="URL", help="Order page (repeatable).")
-@click.option("--product", "products", multiple=True, metavar="URL", help="Product page.")
-@click.option("--chat", "chats", multiple=True, metavar="URL", help="Customer-service chat.")
-@click.option("--page", "pages", multiple=True, metavar="URL", help="Any other page.")
-@click.option("--plan", "plan_path", type=click.Path(path_type=Path), help="plan.toml with targets.")
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), help="New bundle dir.")
-@click.option("--storage-state", type=click.Path(path_type=Path), help="Playwright storage state.")
-@click.option("--profile", help="Login profile saved by `evidence login`.")
-@click.option("--tsa", "tsa_urls", multiple=True, metavar="URL", help="RFC 3161 authority.")
-@click.option("--case-title")
-@click.option("--platform")
-@click.option("--order-id")
-@click.option("--note")
-@click.option("--timeout", type=click.FloatRange(0.5, 3600), help="Seconds per target.")
-@click.option("--chat-selector", metavar="CSS", help="The conversation box (else detected).")
-@click.option("--max-chat-scrolls", type=click.IntRange(1, 100_000), help="Bound on history loads.")
-@click.option("--jobs", type=click.IntRange(1, 32), help="Targets captured at once.")
-@click.option("--no-trace", is_flag=True, help="Skip the Playwright trace (faster).")
-@click.option("--no-report", is_flag=True,
-              help="Skip report.html/report.pdf (faster); write them later with `evidence report`.")
-@click.option("--headed", is_flag=True, help="Show the browser window.")
-@click.option("--resume", is_flag=True, help="Continue an unfinished bundle in -o.")
-@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@option("--order", "orders", multiple=True, metavar="URL", help="opt.order")
+@option("--product", "products", multiple=True, metavar="URL", help="opt.product")
+@option("--chat", "chats", multiple=True, metavar="URL", help="opt.chat")
+@option("--page", "pages", multiple=True, metavar="URL", help="opt.page")
+@option("--plan", "plan_path", type=click.Path(path_type=Path), metavar="FILE", help="opt.plan")
+@option("-o", "--output", "out_dir", type=click.Path(path_type=Path), metavar="DIR",
+        help="opt.output_new")
+@option("--storage-state", type=click.Path(path_type=Path), metavar="FILE", help="opt.storage_state")
+@option("--profile", metavar="NAME", help="opt.profile_use")
+@option("--tsa", "tsa_urls", multiple=True, metavar="URL", help="opt.tsa")
+@option("--case-title", help="opt.case_title")
+@option("--platform", help="opt.platform")
+@option("--order-id", metavar="ID", help="opt.order_id")
+@option("--note", help="opt.note")
+@option("--timeout", type=click.FloatRange(0.5, 3600), metavar="SECONDS", help="opt.timeout_target")
+@option("--chat-selector", metavar="CSS", help="opt.chat_selector")
+@option("--max-chat-scrolls", type=click.IntRange(1, 100_000), metavar="N",
+        help="opt.max_chat_scrolls")
+@option("--jobs", type=click.IntRange(1, 32), metavar="N", help="opt.jobs")
+@option("--no-trace", is_flag=True, help="opt.no_trace")
+@option("--no-report", is_flag=True, help="opt.no_report")
+@option("--headed", is_flag=True, help="opt.headed")
+@option("--resume", is_flag=True, help="opt.resume")
+@option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True,
+        help="opt.report_lang")
+@option("--json", "as_json", is_flag=True, help="opt.json")
 @browser_options
 def capture_cmd(urls, orders, products, chats, pages, plan_path, out_dir, as_json, **options):
-    """Capture pages into a new evidence bundle. Bare URLs are `page` targets.
-
-    Targets are captured in the order given on the command line.
-    """
     from .output import print_run
     from .session import options_from_cli, run
 
-    run_options = options_from_cli(
-        sys.argv[1:], urls, orders, products, chats, pages, plan_path, out_dir, options
-    )
+    targets = click.get_current_context().meta["targets_in_order"]
+    given = [("page", u) for u in urls] + [(kind, u) for name, kind in _KIND_OPTIONS.items()
+                                           for u in {"orders": orders, "products": products,
+                                                     "chats": chats, "pages": pages}[name]]
+    if sorted(targets) != sorted(given):  # our reading of the line must be Click's
+        raise UsageError(t("error.target_order"))
+    run_options = options_from_cli(targets, plan_path, out_dir, options)
     if not as_json:
         run_options.progress = lambda line: click.echo(line, err=False)
     result = run(run_options)
@@ -155,17 +298,17 @@ def capture_cmd(urls, orders, products, chats, pages, plan_path, out_dir, as_jso
 # --- verify ----------------------------------------------------------------------------
 
 
-@main.command("verify")
-@click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--tsa-ca", "tsa_cas", multiple=True, type=click.Path(path_type=Path),
-              help="CA certificate to check timestamp tokens' signature chain (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print the verification report as JSON.")
-def verify_cmd(bundle, tsa_cas, as_json):
-    """Check a bundle directory or .zip: INTACT, ALTERED or INVALID."""
+@main.command("verify", help="cmd.verify")
+@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="BUNDLE...")
+@option("--expect", metavar="FINGERPRINT", help="opt.expect")
+@option("--tsa-ca", "tsa_cas", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+        help="opt.tsa_ca")
+@option("--json", "as_json", is_flag=True, help="opt.json_verify")
+def verify_cmd(bundles, expect, tsa_cas, as_json):
     from .output import print_verification
     from .verify import verify
 
-    report = verify(bundle, tsa_cas=list(tsa_cas))
+    report = verify(list(bundles), tsa_cas=list(tsa_cas), expect=expect)
     print_verification(report, as_json)
     sys.exit(report.exit_code)
 
@@ -173,69 +316,64 @@ def verify_cmd(bundle, tsa_cas, as_json):
 # --- report, pack ----------------------------------------------------------------------
 
 
-@main.command("report")
+@main.command("report", help="cmd.report")
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True,
-              help="Label language: Chinese, English, or both side by side.")
+@option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True,
+        help="opt.report_lang")
 @browser_options
 def report_cmd(bundle, lang, browser_executable, browser_endpoint, cdp_endpoint, browser_headers):
-    """(Re)write report.html and report.pdf from the manifest, then SHA256SUMS.
-
-    A bundle that does not verify is refused: a new report would hide the change.
-    """
     from .report import regenerate
 
     settings = _browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers)
-    fingerprint = regenerate(bundle, lang=lang, browser_settings=settings)
-    click.echo(f"wrote {bundle / 'report.html'} and {bundle / 'report.pdf'}; fingerprint {fingerprint}")
+    fingerprint, files = regenerate(bundle, lang=lang, browser_settings=settings)
+    click.echo(t("report.written", html=files[0], pdf=files[1], fingerprint=fingerprint))
 
 
-@main.command("pack")
+@main.command("pack", help="cmd.pack")
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out", type=click.Path(path_type=Path), metavar="FILE.zip",
-              help="Zip to write (default: BUNDLE.zip next to the bundle; never overwritten).")
-@click.option("--split-mb", type=click.FloatRange(min=0.01), metavar="N",
-              help="Also write the screenshots as numbered PNGs of at most N MB into BUNDLE-upload/.")
-def pack_cmd(bundle, out, split_mb):
-    """Zip a verified bundle for upload; `evidence verify FILE.zip` checks it in place."""
-    from .pack import pack_for_upload
+@option("-o", "--output", "out", type=click.Path(path_type=Path), metavar="PATH", help="opt.pack_output")
+@option("--max-mb", type=click.FloatRange(min=1), is_flag=False, flag_value=10.0, metavar="N",
+        help="opt.max_mb")
+@browser_options
+def pack_cmd(bundle, out, max_mb, browser_executable, browser_endpoint, cdp_endpoint, browser_headers):
+    if max_mb is None:
+        from .pack import pack_zip
 
-    zip_path, upload, fingerprint = pack_for_upload(bundle, out, split_mb)
-    click.echo(f"wrote {zip_path} ({zip_path.stat().st_size:,} bytes); fingerprint {fingerprint}")
-    if upload is not None:
-        count = sum(1 for p in upload.iterdir() if p.name != "index.txt")
-        click.echo(f"wrote {count} image files of at most {split_mb:g} MB to {upload} (see index.txt)")
+        zip_path, fingerprint = pack_zip(bundle, out)
+        click.echo(f"wrote {zip_path} ({zip_path.stat().st_size:,} bytes); fingerprint {fingerprint}")
+        click.echo(f"For a complaint form with a size limit per file: evidence pack {bundle} --max-mb 10")
+        return
+    from .pack import pack_upload
+
+    settings = _browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers)
+    upload = pack_upload(bundle, max_mb, out, browser_settings=settings)
+    for line in upload.summary_lines():
+        click.echo(line)
 
 
 # --- stamp -----------------------------------------------------------------------------
 
 
-@main.command("stamp")
+@main.command("stamp", help="cmd.stamp")
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--tsa", "tsa_urls", multiple=True, required=True, metavar="URL",
-              help="RFC 3161 authority (repeatable: one token from each).")
-@click.option("--timeout", type=click.FloatRange(1, 300), default=20, show_default=True,
-              help="Seconds to wait for each authority.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@option("--tsa", "tsa_urls", multiple=True, required=True, metavar="URL", help="opt.tsa_stamp")
+@option("--timeout", type=click.FloatRange(1, 300), default=20, show_default=True,
+        metavar="SECONDS", help="opt.timeout_tsa")
+@option("--json", "as_json", is_flag=True, help="opt.json")
 def stamp_cmd(bundle, tsa_urls, timeout, as_json):
-    """Add trusted timestamps (RFC 3161) over manifest.json to an existing bundle."""
     from .bundle import BundleWriter
     from .timestamp import check_tsa_url, read_bundle_manifest, stamp_bundle
 
+    from .verify import require_intact
+
     urls = [check_tsa_url(url) for url in tsa_urls]
     manifest = read_bundle_manifest(bundle)
+    # A trusted time over changed files would vouch for the change.
+    require_intact(bundle, "timestamp it")
     result = stamp_bundle(bundle, urls, timeout=timeout)
     if result.tokens:
+        # The sealed report predates the token and stays as it is; verify shows the token.
         BundleWriter(bundle).write_sums(manifest)
-        # The report lists the tokens: regenerate it (it verifies first, then rewrites
-        # SHA256SUMS over the new report).
-        from .report import regenerate
-
-        try:
-            regenerate(bundle)
-        except Exception as exc:  # the tokens are safe on disk either way
-            result.warnings.append(f"report not regenerated ({str(exc).splitlines()[0]}); "
-                                   f"run: evidence report {bundle}")
     if as_json:
         click.echo(result.model_dump_json(indent=2))
     else:
@@ -247,10 +385,9 @@ def stamp_cmd(bundle, tsa_urls, timeout, as_json):
 # --- schema ----------------------------------------------------------------------------
 
 
-@main.command("schema")
-@click.option("--report", "which", flag_value="report", help="The verification report schema.")
+@main.command("schema", help="cmd.schema")
+@option("--report", "which", flag_value="report", help="opt.schema_report")
 def schema_cmd(which):
-    """Print the manifest JSON Schema."""
     import json
 
     from .schemas import manifest_schema, report_schema
@@ -262,45 +399,40 @@ def schema_cmd(which):
 # --- doctor ----------------------------------------------------------------------------
 
 
-@main.command("doctor")
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("."),
-              show_default=True, help="Where bundles will be written.")
-@click.option("--clean-check", is_flag=True,
-              help="Also run the clean-environment checks (hosts, proxy, DNS, clock) for URLs.")
+@main.command("doctor", help="cmd.doctor")
+@option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("."),
+        show_default=True, metavar="DIR", help="opt.doctor_output")
+@option("--clean-check", is_flag=True, help="opt.clean_check")
 @click.argument("clean_urls", nargs=-1, metavar="[URL ...]")
 @browser_options
 def doctor_cmd(out_dir, clean_check, clean_urls, browser_executable, browser_endpoint,
                cdp_endpoint, browser_headers):
-    """Check browser, CJK fonts, openssl and output directory; say how to fix each.
-
-    evidence doctor --clean-check https://shop.example/order/1 checks this machine
-    the way a capture would record it, without capturing.
-    """
     from .doctor import run_doctor
     from .output import print_checks
 
     if clean_urls and not clean_check:
-        raise UsageError("URLs are only taken with --clean-check: evidence doctor --clean-check URL ...")
+        raise UsageError(t("error.doctor_urls"))
     settings = _browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers)
     checks = run_doctor(settings, out_dir, clean_urls=list(clean_urls) if clean_check else None)
     print_checks(checks)
-    sys.exit(0 if all(c.ok for c in checks) else 1)
+    sys.exit(ExitCode.OK if all(c.ok for c in checks) else ExitCode.EVIDENCE_FAILED)
 
 
 # --- demo ------------------------------------------------------------------------------
 
 
-@main.command("demo")
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), help="New bundle dir.")
-@click.option("--serve-only", is_flag=True, help="Only run the demo shop and print its URL.")
-@click.option("--ttl", type=click.FloatRange(1, 24 * 3600), default=3600, show_default=True,
-              help="With --serve-only: stop after this many seconds.")
-@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True)
-@click.option("--headed", is_flag=True, help="Show the browser window.")
+@main.command("demo", help="cmd.demo")
+@option("-o", "--output", "out_dir", type=click.Path(path_type=Path), metavar="DIR",
+        help="opt.output_new")
+@option("--serve-only", is_flag=True, help="opt.serve_only")
+@option("--ttl", type=click.FloatRange(1, 24 * 3600), default=3600, show_default=True,
+        metavar="SECONDS", help="opt.ttl")
+@option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True,
+        help="opt.report_lang")
+@option("--headed", is_flag=True, help="opt.headed")
 @browser_options
 def demo_cmd(out_dir, serve_only, ttl, lang, headed, browser_executable, browser_endpoint,
              cdp_endpoint, browser_headers):
-    """Run the whole job against the built-in demo shop: capture, report, verify."""
     from .demo.job import run_demo, serve_only as serve
 
     if serve_only:
@@ -318,40 +450,35 @@ def demo_cmd(out_dir, serve_only, ttl, lang, headed, browser_executable, browser
 # --- login -----------------------------------------------------------------------------
 
 
-@main.command("login")
+@main.command("login", help="cmd.login")
 @click.argument("url", required=False)
-@click.option("--profile", metavar="NAME", help="Save the session under this name.")
-@click.option("--list", "list_", is_flag=True, help="List saved profiles.")
-@click.option("--delete", metavar="NAME", help="Delete a saved profile.")
+@option("--profile", metavar="NAME", help="opt.profile_save")
+@option("--list", "list_", is_flag=True, help="opt.list")
+@option("--delete", metavar="NAME", help="opt.delete")
 @browser_options
 def login_cmd(url, profile, list_, delete, browser_executable, browser_endpoint, cdp_endpoint,
               browser_headers):
-    """Log in by hand in a visible browser; the session is saved privately as a profile.
-
-    Press Enter here (or close the browser window) when you are logged in.
-    """
     from .login import delete_profile, list_profiles, login
 
     if list_:
         profiles = list_profiles()
         if not profiles:
-            click.echo("no saved login profiles")
+            click.echo(t("login.none"))
         for info in profiles:
             saved = info.saved_at.strftime("%Y-%m-%d %H:%M UTC")
-            click.echo(f"{info.name:<20} saved {saved}  {', '.join(info.sites) or '(no sites)'}")
+            sites = ", ".join(info.sites) or t("login.no_sites")
+            click.echo(t("login.profile_line", name=info.name, saved=saved, sites=sites))
         return
     if delete:
-        click.echo(f"deleted {delete_profile(delete)}")
+        click.echo(t("login.deleted", path=delete_profile(delete)))
         return
     if not url or not profile:
-        raise UsageError("give a URL and --profile NAME (or --list, or --delete NAME)")
+        raise UsageError(t("error.login_args"))
     settings = _browser_settings(browser_executable, browser_endpoint, cdp_endpoint, browser_headers,
                                  headed=True)
-    click.echo(f"A browser window opens at {url}. Log in there, then press Enter here "
-               "(or close the window).")
+    click.echo(t("login.opening", url=url))
     path = login(url, profile, settings)
-    click.echo(f"saved login profile {profile!r} ({path}); use it with: "
-               f"evidence capture --profile {profile} ...")
+    click.echo(t("login.saved", profile=profile, path=path))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`evidence pack`: the bundle as one zip, and screenshots cut to a complaint form's size limit.
+"""`evidence pack`: the bundle as one zip, or as an upload folder that fits a complaint form.
 
 Zip layout (decided here, read by verify): every bundle file at the zip's top level
 under its bundle-relative path with forward slashes (manifest.json, SHA256SUMS,
@@ -7,31 +7,44 @@ sorted by name, every entry stamped with the capture's start time, so packing th
 bundle twice gives the same bytes. PNG, PDF, zip and other already-compressed files are
 stored; the rest is deflated.
 
-Upload folder (`--split-mb N`): each screenshot (screenshots, tiles, chat segments, in
-manifest order) becomes a numbered PNG of at most N MB (N x 1,000,000 bytes, so the
-limit holds whichever megabyte a form means). A file under the limit is copied byte for
-byte; a larger one is cut into bands of whole pixel rows, with no rows repeated or
-dropped. index.txt says which original each file came from and that original's SHA-256.
+Upload folder (`--max-mb N`): every file at most N MB (N x 1,000,000 bytes, so the limit
+holds whichever megabyte a form means) and of a kind forms take (PDF, ZIP, TXT):
+- report.pdf, the sealed report byte for byte (or, when it alone is over the limit, the
+  sealed report.html printed again in parts report-1.pdf ..., each saying which part);
+- the bundle as NAME.zip, or as NAME.part1.zip ... when it does not fit in one: each an
+  ordinary complete zip, together holding every file exactly as sealed, each naming in
+  its zip comment which part it is (capture/parts.py); a file over the limit by itself
+  gets a part of its own, which is then over the limit too, and says so;
+- README.txt (zh + en): what to upload first, the fingerprint, how staff check it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import stat
-import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bundle import MANIFEST, sha256_hex
+from .bundle import MANIFEST, SUMS
 from .errors import EvidenceError, UsageError
 from .manifest import Manifest
+from .parts import MAX_COMMENT, PartInfo, PartRecord
+from .parts import encode as encode_part_record
 
 STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".pdf", ".zip", ".gz", ".br", ".zst"}
-SCREENSHOT_ROLES = ("screenshot", "screenshot_tile", "chat_segment")
 MB = 1_000_000
+MIN_MB = 1.0
+DEFAULT_MB = 10.0
 _COPY_BLOCK = 1 << 20
+# Bytes a zip spends on an entry besides its data and (twice) its name: local header,
+# central directory record, and room for zip64 fields.
+_ENTRY_OVERHEAD = 30 + 46 + 64
+_END_RECORD = 22
+_SLACK = 4096
+README = "README.txt"
 
 
 # --- zip -------------------------------------------------------------------------------
@@ -56,19 +69,18 @@ def _bundle_files(root: Path) -> list[str]:
     return sorted(names)
 
 
+# What a zip entry's DOS time can hold; a manifest may claim any year up to 9999.
+ZIP_EARLIEST = (1980, 1, 1, 0, 0, 0)
+ZIP_LATEST = (2107, 12, 31, 23, 59, 58)  # two-second resolution
+
+
 def _zip_time(root: Path) -> tuple[int, int, int, int, int, int]:
     try:
         started = Manifest.model_validate_json((root / MANIFEST).read_bytes()).started_at
     except (OSError, ValueError):
-        return (1980, 1, 1, 0, 0, 0)
-    return (
-        max(1980, started.year),
-        started.month,
-        started.day,
-        started.hour,
-        started.minute,
-        started.second,
-    )
+        return ZIP_EARLIEST
+    when = (started.year, started.month, started.day, started.hour, started.minute, started.second)
+    return min(max(when, ZIP_EARLIEST), ZIP_LATEST)
 
 
 def _check_bundle(root: Path) -> None:
@@ -88,6 +100,27 @@ def default_upload_dir(root: Path) -> Path:
     return root.with_name(root.name + "-upload")
 
 
+def _stored(name: str) -> bool:
+    return Path(name).suffix.lower() in STORED_SUFFIXES
+
+
+def _write_zip(root: Path, names: list[str], dest: Path, when, comment: bytes = b"") -> None:
+    with zipfile.ZipFile(dest, "w", allowZip64=True) as archive:
+        archive.comment = comment
+        for name in names:
+            info = zipfile.ZipInfo(name, date_time=when)
+            info.create_system = 3  # unix, whatever packs it: same bundle, same bytes
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            info.compress_type = zipfile.ZIP_STORED if _stored(name) else zipfile.ZIP_DEFLATED
+            source = root.joinpath(*name.split("/"))
+            info.file_size = source.stat().st_size
+            with open(source, "rb") as src, archive.open(info, "w") as dst:
+                for block in iter(lambda: src.read(_COPY_BLOCK), b""):
+                    dst.write(block)
+    with open(dest, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
 def pack(root: Path, out: Path | None = None) -> Path:
     """Write the bundle at `root` as a zip (default: `<root>.zip` beside it); returns its path."""
     root = Path(root)
@@ -100,23 +133,9 @@ def pack(root: Path, out: Path | None = None) -> Path:
     if not out.parent.is_dir():
         raise UsageError(f"{out.parent} is not a directory")
     names = _bundle_files(root)
-    when = _zip_time(root)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        with zipfile.ZipFile(tmp, "w", allowZip64=True) as archive:
-            for name in names:
-                info = zipfile.ZipInfo(name, date_time=when)
-                info.create_system = 3  # unix, whatever packs it: same bundle, same bytes
-                info.external_attr = (stat.S_IFREG | 0o644) << 16
-                stored = Path(name).suffix.lower() in STORED_SUFFIXES
-                info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                source = root.joinpath(*name.split("/"))
-                info.file_size = source.stat().st_size
-                with open(source, "rb") as src, archive.open(info, "w") as dst:
-                    for block in iter(lambda: src.read(_COPY_BLOCK), b""):
-                        dst.write(block)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
+        _write_zip(root, names, tmp, _zip_time(root))
         if out.exists():  # appeared while we were writing: still never overwrite
             raise UsageError(f"{out} already exists; choose another -o (nothing is overwritten)")
         os.replace(tmp, out)
@@ -126,247 +145,304 @@ def pack(root: Path, out: Path | None = None) -> Path:
     return out
 
 
-# --- PNG bands -------------------------------------------------------------------------
-
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Chunks a band needs to look like its original (palette, transparency, colour).
-_KEEP = {b"PLTE", b"tRNS", b"cHRM", b"gAMA", b"iCCP", b"sBIT", b"sRGB", b"pHYs"}
-_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
-
-
-class PngError(ValueError):
-    pass
-
-
-@dataclass
-class _Png:
-    width: int
-    height: int
-    ihdr: bytes
-    kept: list[tuple[bytes, bytes]]
-    rows: list[bytes]  # filtered scanlines, filter byte first
-    bpp: int  # bytes per complete pixel, at least 1 (the filters' unit)
-
-
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
-def _read_png(data: bytes) -> _Png:
-    if data[:8] != _SIGNATURE:
-        raise PngError("not a PNG")
-    pos, ihdr, kept, idat = 8, None, [], []
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        body = data[pos + 8 : pos + 8 + length]
-        if len(body) != length:
-            raise PngError("truncated chunk")
-        if kind == b"IHDR":
-            ihdr = body
-        elif kind == b"IDAT":
-            idat.append(body)
-        elif kind in _KEEP and not idat:
-            kept.append((kind, body))
-        elif kind == b"IEND":
-            break
-        pos += 12 + length
-    if ihdr is None or len(ihdr) != 13 or not idat:
-        raise PngError("no image header or data")
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", ihdr)
-    if colour not in _CHANNELS or interlace != 0 or width == 0 or height == 0:
-        raise PngError("unsupported PNG (interlaced or unknown colour type)")
-    bits = _CHANNELS[colour] * depth
-    stride = (width * bits + 7) // 8
-    expected = height * (stride + 1)
-    # A hostile PNG can inflate to far more than its header claims: never read past that.
-    inflater = zlib.decompressobj()
-    raw = inflater.decompress(b"".join(idat), expected)
-    if len(raw) != expected:
-        raise PngError("image data shorter than its header says")
-    rows = [raw[i : i + stride + 1] for i in range(0, expected, stride + 1)]
-    if any(row[0] > 4 for row in rows):
-        raise PngError("unknown row filter")
-    return _Png(width, height, ihdr, kept, rows, max(1, bits // 8))
-
-
-def _unfilter(row: bytes, prev: bytes, bpp: int) -> bytes:
-    """One scanline's pixel bytes (filter byte dropped), given the previous one's."""
-    kind, line = row[0], bytearray(row[1:])
-    if kind == 1:
-        for i in range(bpp, len(line)):
-            line[i] = (line[i] + line[i - bpp]) & 0xFF
-    elif kind == 2:
-        line = bytearray((a + b) & 0xFF for a, b in zip(line, prev))
-    elif kind == 3:
-        for i in range(len(line)):
-            left = line[i - bpp] if i >= bpp else 0
-            line[i] = (line[i] + ((left + prev[i]) >> 1)) & 0xFF
-    elif kind == 4:
-        for i in range(len(line)):
-            a = line[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else (b if pb <= pc else c))) & 0xFF
-    return bytes(line)
-
-
-class _Bander:
-    """Cuts a PNG into bands of rows, re-filtering only the first row of each band.
-
-    Rows filtered Up/Average/Paeth depend on the row above, which a band does not have;
-    that one row is decoded (from the nearest self-contained row above it) and stored
-    unfiltered. Every other row keeps its original bytes.
-    """
-
-    def __init__(self, png: _Png):
-        self.png = png
-        self._known: tuple[int, bytes] | None = None  # (row index, decoded pixels)
-
-    def _decoded(self, index: int) -> bytes:
-        rows, stride = self.png.rows, len(self.png.rows[0]) - 1
-        start = index
-        while start > 0 and rows[start][0] not in (0, 1):
-            start -= 1
-        prev = bytes(stride)
-        if self._known and start <= self._known[0] <= index:
-            start, prev = self._known[0] + 1, self._known[1]
-            if self._known[0] == index:
-                return prev
-        for i in range(start, index + 1):
-            prev = _unfilter(rows[i], prev, self.png.bpp)
-        self._known = (index, prev)
-        return prev
-
-    def band(self, top: int, bottom: int) -> bytes:
-        png = self.png
-        first = png.rows[top]
-        if top > 0 and first[0] not in (0, 1):
-            first = b"\x00" + _unfilter(first, self._decoded(top - 1), png.bpp)
-        body = first + b"".join(png.rows[top + 1 : bottom])
-        ihdr = struct.pack(">II", png.width, bottom - top) + png.ihdr[8:]
-        out = [_SIGNATURE, _chunk(b"IHDR", ihdr)]
-        out += [_chunk(kind, data) for kind, data in png.kept]
-        out += [_chunk(b"IDAT", zlib.compress(body, 9)), _chunk(b"IEND", b"")]
-        return b"".join(out)
-
-
-def png_bands(data: bytes, limit: int) -> list[tuple[int, int, bytes]]:
-    """[(first row, end row, PNG bytes)] covering every row once, each PNG <= limit bytes."""
-    png = _read_png(data)
-    bander = _Bander(png)
-    per_row = max(1.0, len(data) / png.height)
-    bands, top = [], 0
-    while top < png.height:
-        rows = max(1, min(png.height - top, int(limit * 0.9 / per_row)))
-        for _ in range(32):  # each retry shrinks the band; 32 halvings reach one row
-            piece = bander.band(top, top + rows)
-            if len(piece) <= limit:
-                break
-            if rows == 1:
-                raise PngError(f"a single pixel row needs {len(piece):,} bytes, over the limit")
-            rows = max(1, min(rows - 1, int(rows * limit / len(piece) * 0.95)))
-        else:
-            raise PngError("could not fit a band under the limit")
-        bands.append((top, top + rows, piece))
-        top += rows
-        per_row = max(1.0, len(piece) / rows)
-    return bands
-
-
-# --- upload folder -----------------------------------------------------------------------
-
-
-def split_screenshots(root: Path, limit_mb: float, out_dir: Path | None = None) -> Path:
-    """Write every screenshot as numbered PNGs of at most `limit_mb` MB, plus index.txt."""
-    root = Path(root)
-    _check_bundle(root)
-    limit = int(limit_mb * MB)
-    if limit < 10_000:
-        raise UsageError("--split-mb must be at least 0.01 (10 kB)")
-    out_dir = Path(out_dir) if out_dir is not None else default_upload_dir(root)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise UsageError(f"{out_dir} already exists and is not empty; nothing is overwritten")
-    manifest_bytes = (root / MANIFEST).read_bytes()
-    try:
-        manifest = Manifest.model_validate_json(manifest_bytes)
-    except ValueError:
-        raise EvidenceError(f"{root / MANIFEST} is not a valid manifest") from None
-
-    from .bundlepath import UnsafePath, bundle_path
-
-    outputs: list[tuple[str, bytes]] = []
-    index = [
-        "# 截图上传文件 Screenshot files for upload",
-        f"# 证据包 Bundle: {root.resolve().name}",
-        f"# 指纹 Fingerprint (SHA-256 of manifest.json): {sha256_hex(manifest_bytes)}",
-        f"# 每个文件最多 Each file at most {limit:,} bytes ({limit_mb:g} MB)",
-        "# 文件 file\t原始文件 original\t像素行 pixel rows\t原始文件 SHA-256 of the original",
-    ]
-    number = 0
-    for artifact in manifest.all_artifacts():
-        if artifact.role not in SCREENSHOT_ROLES:
-            continue
-        try:
-            source = root.joinpath(*bundle_path(artifact.path).parts)
-        except UnsafePath:
-            raise EvidenceError(f"unsafe path in the manifest: {artifact.path!r}") from None
-        if source.is_symlink() or not source.is_file():
-            raise EvidenceError(
-                f"{artifact.path} is missing from the bundle; run `evidence verify`"
-            )
-        data = source.read_bytes()
-        if sha256_hex(data) != artifact.sha256:
-            raise EvidenceError(
-                f"{artifact.path} does not match the manifest; run `evidence verify`"
-            )
-        stem = artifact.path.rsplit(".", 1)[0].removeprefix("captures/").replace("/", "-")
-        suffix = "." + artifact.path.rsplit(".", 1)[-1].lower() if "." in artifact.path else ""
-        if len(data) <= limit:
-            number += 1
-            name = f"{number:03d}-{stem}{suffix}"
-            outputs.append((name, data))
-            index.append(f"{name}\t{artifact.path}\tall\t{artifact.sha256}")
-            continue
-        try:
-            bands = png_bands(data, limit)
-        except PngError as exc:
-            raise UsageError(f"cannot split {artifact.path}: {exc}") from None
-        height = bands[-1][1]
-        for part, (top, bottom, piece) in enumerate(bands, 1):
-            number += 1
-            name = f"{number:03d}-{stem}-part{part}of{len(bands)}.png"
-            outputs.append((name, piece))
-            index.append(
-                f"{name}\t{artifact.path}\t{top + 1}-{bottom} of {height}\t{artifact.sha256}"
-            )
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, data in outputs:
-        (out_dir / name).write_bytes(data)
-    (out_dir / "index.txt").write_text("\n".join(index) + "\n", encoding="utf-8")
-    return out_dir
-
-
-def pack_for_upload(root: Path, out: Path | None = None, split_mb: float | None = None):
-    """`evidence pack`: refuse a bundle that does not verify, then zip (and split)."""
-    from .verify import verify
+def pack_zip(root: Path, out: Path | None = None) -> tuple[Path, str]:
+    """`evidence pack BUNDLE`: refuse a bundle that does not verify, then zip it; (zip, fingerprint)."""
+    from .verify import require_intact
 
     root = Path(root)
     _check_bundle(root)
     zip_path = Path(out) if out is not None else default_zip(root)
     if zip_path.exists():
         raise UsageError(f"{zip_path} already exists; choose another -o (nothing is overwritten)")
-    upload = default_upload_dir(root) if split_mb is not None else None
-    if upload is not None and upload.exists() and (not upload.is_dir() or any(upload.iterdir())):
-        raise UsageError(f"{upload} already exists and is not empty; nothing is overwritten")
-    checked = verify(root)
-    if checked.verdict != "INTACT":
-        raise EvidenceError(
-            f"{root} is {checked.verdict}; refusing to pack it (see `evidence verify {root}`)"
-        )
-    zip_path = pack(root, zip_path)
-    if upload is not None:
-        split_screenshots(root, split_mb, upload)
-    return zip_path, upload, checked.fingerprint
+    checked = require_intact(root, "pack it")
+    return pack(root, zip_path), checked.fingerprint
+
+
+# --- parts -----------------------------------------------------------------------------
+
+
+def _data_size(path: Path, stored: bool) -> int:
+    """Bytes the file takes inside a zip: as is, or deflated exactly as zipfile will."""
+    if stored:
+        return path.stat().st_size
+    squeeze = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    total = 0
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(_COPY_BLOCK), b""):
+            total += len(squeeze.compress(block))
+    return total + len(squeeze.flush())
+
+
+def _costs(root: Path, names: list[str]) -> dict[str, int]:
+    return {
+        name: _ENTRY_OVERHEAD + 2 * len(name.encode("utf-8"))
+        + _data_size(root.joinpath(*name.split("/")), _stored(name))
+        for name in names
+    }
+
+
+def partition(costs: dict[str, int], capacity: int) -> list[list[str]]:
+    """Bundle files into parts of at most `capacity` bytes each: manifest.json and
+    SHA256SUMS open part 1, then the largest first into the first part with room; a file
+    too large for any part gets one of its own (placed last)."""
+    first = [name for name in (MANIFEST, SUMS) if name in costs]
+    parts, room, alone = [first], [capacity - sum(costs[n] for n in first)], []
+    for name in sorted(set(costs) - set(first), key=lambda n: (-costs[n], n)):
+        if costs[name] > capacity:
+            alone.append([name])
+            continue
+        for i, left in enumerate(room):
+            if costs[name] <= left:
+                parts[i].append(name)
+                room[i] -= costs[name]
+                break
+        else:
+            parts.append([name])
+            room.append(capacity - costs[name])
+    return [sorted(part) for part in parts if part] + sorted(alone)
+
+
+def part_names(stem: str, count: int) -> list[str]:
+    return [f"{stem}.zip"] if count == 1 else [f"{stem}.part{k}.zip" for k in range(1, count + 1)]
+
+
+def verify_command(names: list[str], fingerprint: str | None = None) -> str:
+    shown = names if len(names) <= 4 else [names[0], names[1], "...", names[-1]]
+    expect = f" --expect {fingerprint}" if fingerprint else " --expect FINGERPRINT"
+    return "evidence verify " + " ".join(shown) + expect
+
+
+def _write_parts(root: Path, groups: list[list[str]], stem: str, fingerprint: str, folder: Path) -> list[Path]:
+    names = part_names(stem, len(groups))
+    infos = [PartInfo(name, len(group), group) for name, group in zip(names, groups)]
+    when = _zip_time(root)
+    written = []
+    for number, (name, group) in enumerate(zip(names, groups), 1):
+        comment = encode_part_record(PartRecord(fingerprint, number, infos), verify_command(names))
+        _write_zip(root, group, folder / name, when, comment)
+        written.append(folder / name)
+    return written
+
+
+def _comment_reserve(names: list[str]) -> int:
+    """Room for the part record in each zip: every file name once, and a line per part."""
+    listed = sum(len(name) + 3 for name in names)
+    return min(MAX_COMMENT, 600 + listed + 120 * (len(names) + 1))
+
+
+# --- the upload folder -------------------------------------------------------------------
+
+
+@dataclass
+class UploadFile:
+    name: str
+    size: int
+    what: str  # "report", "report_part", "zip", "part", "readme"
+    holds: list[str] = field(default_factory=list)  # bundle files, for zips
+    over_limit: bool = False
+    pages: tuple[int, int] | None = None  # report parts: the report's pages it holds
+
+
+@dataclass
+class Upload:
+    folder: Path
+    bundle: str
+    fingerprint: str
+    limit: int
+    files: list[UploadFile] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def zips(self) -> list[UploadFile]:
+        return [f for f in self.files if f.what in ("zip", "part")]
+
+    def summary_lines(self) -> list[str]:
+        lines = [f"wrote {self.folder}: every file at most {self.limit / MB:g} MB "
+                 f"({self.limit:,} bytes), except as noted"]
+        for item in self.files:
+            flag = "  OVER THE LIMIT" if item.over_limit else ""
+            lines.append(f"  {item.name:<32} {item.size:>12,} bytes{flag}")
+        lines.extend(self.notes)
+        reports = [f.name for f in self.files if f.what in ("report", "report_part")]
+        first = f"Upload {' '.join(reports)} first, then " if reports else "Upload "
+        lines.append(first + "every zip; README.txt says what each file is.")
+        lines.append(f"Fingerprint (SHA-256 of manifest.json): {self.fingerprint}")
+        lines.append("Staff check it with: " + verify_command([f.name for f in self.zips], self.fingerprint))
+        return lines
+
+
+def _check_out_dir(out_dir: Path, root: Path) -> None:
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise UsageError(f"{out_dir} already exists and is not empty; choose another -o (nothing is overwritten)")
+    if out_dir.resolve().is_relative_to(root.resolve()):
+        raise UsageError(f"{out_dir} is inside the bundle; write the upload folder somewhere else")
+    if not out_dir.parent.is_dir():
+        raise UsageError(f"{out_dir.parent} is not a directory")
+
+
+def pack_upload(root: Path, max_mb: float = DEFAULT_MB, out_dir: Path | None = None,
+                browser_settings=None) -> Upload:
+    """`evidence pack BUNDLE --max-mb N`: refuse a bundle that does not verify, then write
+    the upload folder (never over anything), check it with verify, and return what it holds."""
+    from .verify import require_intact
+
+    root = Path(root)
+    _check_bundle(root)
+    if not max_mb >= MIN_MB:
+        raise UsageError(f"--max-mb must be at least {MIN_MB:g} (the zip parts need room)")
+    limit = int(max_mb * MB)
+    out_dir = Path(out_dir) if out_dir is not None else default_upload_dir(root)
+    _check_out_dir(out_dir, root)
+    fingerprint = require_intact(root, "pack it").fingerprint
+    upload = Upload(out_dir, root.resolve().name, fingerprint, limit)
+    tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
+    tmp.mkdir()
+    try:
+        _fill(root, upload, tmp, browser_settings)
+        _self_check(tmp, upload)
+        if out_dir.exists():
+            out_dir.rmdir()  # empty (checked above); fails rather than overwrite if it filled up
+        os.rename(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return upload
+
+
+def _fill(root: Path, upload: Upload, folder: Path, browser_settings) -> None:
+    _add_report(root, upload, folder, browser_settings)
+    names = _bundle_files(root)
+    capacity = upload.limit - _END_RECORD - _comment_reserve(names) - _SLACK
+    groups = partition(_costs(root, names), capacity)
+    paths = _write_parts(root, groups, upload.bundle, upload.fingerprint, folder)
+    for path, group in zip(paths, groups):
+        size = path.stat().st_size
+        item = UploadFile(path.name, size, "zip" if len(groups) == 1 else "part", group, size > upload.limit)
+        upload.files.append(item)
+        if item.over_limit:
+            upload.notes.append(
+                f"NOTE: {path.name} is {size:,} bytes, over the {upload.limit:,}-byte limit: it holds only "
+                f"{', '.join(group)}, which is larger than the limit by itself. Upload it where large files "
+                "are accepted, or send it on request; it is part of the bundle and verify needs it.")
+    text = readme_text(upload)
+    (folder / README).write_text(text, encoding="utf-8", newline="\r\n")
+    upload.files.append(UploadFile(README, (folder / README).stat().st_size, "readme"))
+
+
+def _add_report(root: Path, upload: Upload, folder: Path, browser_settings) -> None:
+    sealed = root / "report.pdf"
+    if not sealed.is_file():
+        upload.notes.append("NOTE: the bundle has no report.pdf (captured with --no-report); "
+                            "the zips hold the evidence.")
+        return
+    if sealed.stat().st_size <= upload.limit:
+        shutil.copyfile(sealed, folder / "report.pdf")
+        upload.files.append(UploadFile("report.pdf", sealed.stat().st_size, "report"))
+        return
+    from .report import print_report_parts
+
+    pieces = print_report_parts(root, upload.fingerprint, upload.limit, folder,
+                                browser_settings=browser_settings)
+    for path, pages in pieces:
+        size = path.stat().st_size
+        upload.files.append(UploadFile(path.name, size, "report_part", over_limit=size > upload.limit,
+                                       pages=pages))
+        if size > upload.limit:
+            upload.notes.append(f"NOTE: {path.name} is {size:,} bytes, over the limit: one page of the "
+                                "report is larger than the limit by itself.")
+
+
+def _self_check(folder: Path, upload: Upload) -> None:
+    """What staff will run, run here first: the parts must verify as the bundle."""
+    from .verify import verify
+
+    report = verify([folder / item.name for item in upload.zips], expect=upload.fingerprint)
+    if report.verdict != "INTACT":
+        raise EvidenceError(f"the packed zips did not verify ({report.verdict}: "
+                            f"{(report.problems or [f.detail for f in report.files] or ['?'])[0]}); nothing written")
+
+
+# --- README.txt --------------------------------------------------------------------------
+
+
+def readme_text(upload: Upload) -> str:
+    """What the buyer uploads and what staff do with it, in Chinese and English."""
+    zips = [f.name for f in upload.zips]
+    reports = [f.name for f in upload.files if f.what in ("report", "report_part")]
+    mb = f"{upload.limit / MB:g} MB ({upload.limit:,} bytes)"
+    lines = [
+        "电子证据上传包 / Evidence upload package",
+        "=" * 44,
+        f"证据包 Bundle: {upload.bundle}",
+        f"指纹 Fingerprint (SHA-256 of manifest.json): {upload.fingerprint}",
+        f"每个文件最多 Each file at most: {mb}" + ("，注明的除外 / except as noted below" if any(
+            f.over_limit for f in upload.files) else ""),
+        "",
+        "请在投诉文字中引用上面的指纹。/ Quote the fingerprint above in the complaint text.",
+        "",
+        "上传顺序 Upload in this order:",
+    ]
+    step = 1
+    if reports:
+        lines.append(f"  {step}. {', '.join(reports)}")
+        lines.append("     阅读用报告（PDF）：调解人员先看这个。/ The report to read (PDF): what a mediator reads first.")
+        step += 1
+    lines.append(f"  {step}. {', '.join(zips)}")
+    lines.append("     证据包本身（原始 PNG 截图、网页、聊天记录、网络日志、manifest.json）；所有 zip 都要上传。"
+                 if len(zips) > 1 else "     证据包本身（原始 PNG 截图、网页、聊天记录、网络日志、manifest.json）。")
+    lines.append("     The evidence bundle itself (original PNG screenshots, pages, chat, network log, "
+                 "manifest.json)" + ("; upload every zip." if len(zips) > 1 else "."))
+    lines.append(f"  {step + 1}. {README}（可选 optional）: 本说明 / this note")
+    lines += ["", "文件 Files:"] + _file_lines(upload) + [""] + _staff_lines(upload, zips)
+    return "\n".join(lines) + "\n"
+
+
+def _file_lines(upload: Upload) -> list[str]:
+    lines = []
+    parts = sum(1 for f in upload.files if f.what == "report_part")
+    for number, item in enumerate((f for f in upload.files if f.what != "readme"), 1):
+        over = "  超出限制 OVER THE LIMIT" if item.over_limit else ""
+        lines.append(f"  {item.name}  {item.size:,} bytes{over}")
+        if item.what == "report":
+            lines.append("     封存的报告，与证据包中的 report.pdf 逐字节相同 / the sealed report, byte for byte "
+                         "the bundle's report.pdf")
+        elif item.what == "report_part":
+            first, last = item.pages or (0, 0)
+            lines.append(f"     报告第 {number}/{parts} 部分，第 {first}–{last} 页：封存的 report.html 为上传重新打印"
+                         f"（整份太大）/ report part {number} of {parts}, pages {first}–{last}: the sealed "
+                         "report.html printed again for upload (the whole is too large); the sealed "
+                         "report.pdf is in the zips")
+        else:
+            shown = ", ".join(item.holds[:4]) + (f" … (+{len(item.holds) - 4})" if len(item.holds) > 4 else "")
+            lines.append(f"     {len(item.holds)} 个文件 files: {shown}")
+        if item.over_limit:
+            lines.append(_over_limit_note(item))
+    return lines
+
+
+def _over_limit_note(item: UploadFile) -> str:
+    if item.what == "report_part":
+        return ("     这一页本身就超过限制。/ One page of the report is larger than the limit by itself.")
+    held = ", ".join(item.holds)
+    return (f"     只含 {held}：它本身就超过限制。请上传到接受大文件的地方，或按要求另行提供；核验需要它。\n"
+            f"     It holds only {held}, which is larger than the limit by itself. Upload it where large "
+            "files are accepted, or send it on request: verify needs it.")
+
+
+def _staff_lines(upload: Upload, zips: list[str]) -> list[str]:
+    together = "所有 zip 一起 all zips together" if len(zips) > 1 else "zip"
+    return [
+        "工作人员如何核验 How staff check the evidence:",
+        f"  1. 安装 evidence-capture 后运行（{together}）/ With evidence-capture installed, run:",
+        "       evidence verify " + " ".join(zips) + f" --expect {upload.fingerprint}",
+        "     结果应为 INTACT；缺少某一部分时会指明。/ It must print INTACT; a missing part is named.",
+        "  2. 或者：把所有 zip 解压到同一个文件夹，在其中运行 / Or: unzip every zip into one folder, and in it run:",
+        "       sha256sum -c SHA256SUMS",
+        "     每行都应为 OK / every line must say OK; then",
+        "       sha256sum manifest.json",
+        "     应显示上面的指纹 / must show the fingerprint above.",
+        "  PDF 是阅读副本（其中图片为 JPEG）；证据是 zip 中的原始 PNG 和其他文件。",
+        "  The PDF is a reading copy (its images are JPEG); the evidence is the original PNGs and other",
+        "  files in the zips.",
+        "  每个 zip 的注释写明它是第几部分 / Each zip's comment says which part it is.",
+    ]

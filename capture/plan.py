@@ -6,22 +6,21 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import UsageError
 from .manifest import Case, Kind
+from .urls import check_http_url
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_CHAT_SCROLLS = 400
 
 
 def check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) URL: {url!r}")
-    return url
+    """A target URL, or ValueError (BadUrl) with a hint a person can act on."""
+    return check_http_url(url)
 
 
 class Target(BaseModel):
@@ -63,6 +62,9 @@ class Plan(BaseModel):
     profile: str | None = None
     tsa: list[str] = Field(default_factory=list)
     timeout: float | None = Field(None, gt=0, le=3600)
+    trace_screenshots: bool = Field(
+        False, description="keep screencast frames in the trace (larger; --trace-screenshots)"
+    )
     target: list[Target] = Field(min_length=1)
 
     @field_validator("base_url")

@@ -1,0 +1,75 @@
+"""The manifest's `environment`: what ran the capture, and the clean-environment checks
+made before the first target (the per-target ones follow each capture)."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+from pathlib import Path
+
+from . import __version__, environment
+from .browser import file_sha256, os_description, public_endpoint, real_executable
+from .browserpool import BrowserPool
+from .manifest import BrowserInfo, Environment, EnvironmentCheck, Viewport
+
+
+async def describe_environment(pool: BrowserPool, tool_digest: str | None) -> Environment:
+    from importlib.metadata import version as dist_version
+
+    real = real_executable(pool.found.executable) if pool.found else None
+    # Hashing a 300 MB browser binary takes a moment: overlap it with the user agent.
+    digest = asyncio.create_task(asyncio.to_thread(file_sha256, real)) if real else None
+    settings = pool.options.browser
+    endpoint = settings.endpoint or settings.cdp_endpoint
+    browser = BrowserInfo(
+        name="chromium",
+        version=pool.browser.version,
+        user_agent=await pool.user_agent(),
+        headless=settings.headless,
+        executable=str(pool.found.executable) if pool.found else None,
+        executable_sha256=await digest if digest else None,
+        launch_args=pool.launch_args,
+        remote_endpoint=public_endpoint(endpoint) if endpoint else None,
+    )
+    return Environment(
+        os=os_description(),
+        python=platform.python_version(),
+        playwright=dist_version("playwright"),
+        browser=browser,
+        viewport=Viewport(width=settings.viewport_width, height=settings.viewport_height),
+        locale=settings.locale,
+        timezone=settings.timezone,
+        checks=_clean_checks(pool, browser, real, tool_digest),
+    )
+
+
+def _clean_checks(pool: BrowserPool, browser: BrowserInfo, real: Path | None,
+                  tool_digest: str | None) -> list[EnvironmentCheck]:
+    urls = [t.url for t in pool.options.targets]
+    checks = environment.clean_checks(urls, hosts_path=pool.options.hosts_path)
+    if tool_digest:
+        checks.append(environment.tool_check(__version__, tool_digest))
+    shown = browser.executable
+    if pool.found and real and real != pool.found.executable:
+        shown = f"{browser.executable} (launcher of {real}, whose hash this is)"
+    checks.append(environment.browser_check(
+        shown, browser.version, browser.launch_args, browser.executable_sha256, browser.remote_endpoint,
+    ))
+    return checks
+
+
+def target_checks(capture) -> list[EnvironmentCheck]:
+    """The per-target checks, each naming its capture; the same functions `doctor` uses.
+    Blocking (a system DNS lookup, bounded): call it off the event loop."""
+    response = capture.response
+    if response is None:
+        return []
+    host = environment.host_of(capture.final_url or capture.requested_url) or "(no host)"
+    about = f"capture {capture.index} ({capture.kind})"
+    checks = []
+    if response.server_ip:
+        # No addresses given: the check asks the system resolver, as doctor's does.
+        checks.append(environment.resolution_check(host, None, response.server_ip, about=about))
+    if response.server_date:
+        checks.append(environment.capture_clock_check(capture, host, about=about))
+    return checks

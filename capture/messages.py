@@ -1,0 +1,372 @@
+"""Every line the tool prints for a person, in Chinese and English, in one place.
+
+The buyers are mostly Chinese-speaking; support staff and courts may read English. The
+language follows the locale (or EVIDENCE_LANG) at the moment a line is printed, so a
+test or a shell can switch it per run. Machine-readable output (--json, manifest
+values, the verdict keywords INTACT/ALTERED/INVALID, exit codes) never comes from here.
+
+Terms, used the same way everywhere: 证据包 bundle, 指纹 fingerprint, 核验 verify,
+截图 screenshot, 聊天记录 chat history, 时间戳 timestamp, 采集 capture, 清单 manifest.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+
+LANGUAGES = ("zh", "en")
+
+# id: (zh-CN, English). Placeholders are str.format fields, the same in both texts.
+# "\b" alone on a line keeps Click from rewrapping the paragraph after it.
+MESSAGES: dict[str, tuple[str, str]] = {
+    # --- help: Click's own words ---------------------------------------------------------
+    "help.usage": ("用法：", "Usage: "),
+    "help.heading.Options": ("选项", "Options"),
+    "help.heading.Commands": ("命令", "Commands"),
+    "help.heading.Positional arguments": ("参数", "Positional arguments"),
+    "help.heading_end": ("：", ":"),
+    "help.label.default": ("默认：", "default: "),
+    "help.label.env": ("环境变量：", "env var: "),
+    "help.label.required": ("必填", "required"),
+    "opt.help": ("显示本帮助并退出。", "Show this message and exit."),
+    "opt.version": ("显示版本号并退出。", "Show the version and exit."),
+    # --- help: the group and shared options ----------------------------------------------
+    "cmd.main": (
+        "把网页采集成证据包：每个文件都算出哈希、可加时间戳，任何人都能核验。\n\n"
+        "常用：evidence capture --order 网址 --chat 网址 -o my-complaint",
+        "Capture web pages as evidence: hashed, timestamped, verifiable bundles.\n\n"
+        "Typical use: evidence capture --order URL --chat URL -o my-complaint",
+    ),
+    "opt.browser_executable": (
+        "要启动的 Chromium/Chrome/Edge（不给则依次找 $EVIDENCE_BROWSER、Playwright 自带的、"
+        "本机安装的）；与 --browser-endpoint 同用时，是服务器那边要启动的路径（服务器须以 "
+        "--unsafe 运行）。",
+        "Chromium/Chrome/Edge to launch (else $EVIDENCE_BROWSER, Playwright's, installed); "
+        "with --browser-endpoint, the path the server launches (it must run with --unsafe).",
+    ),
+    "opt.browser_endpoint": (
+        "连接一个 Playwright 服务器（`playwright run-server`），不在本机启动浏览器 "
+        "[环境变量：EVIDENCE_BROWSER_ENDPOINT]。",
+        "Connect to a Playwright server (`playwright run-server`) instead of launching "
+        "[env: EVIDENCE_BROWSER_ENDPOINT].",
+    ),
+    "opt.cdp_endpoint": (
+        "连接一个用 --remote-debugging-port 启动的 Chromium（http:// 或 ws://） "
+        "[环境变量：EVIDENCE_CDP_ENDPOINT]。",
+        "Connect to a Chromium started with --remote-debugging-port (http:// or ws://) "
+        "[env: EVIDENCE_CDP_ENDPOINT].",
+    ),
+    "opt.browser_header": (
+        "连接需要认证的服务器时附带的请求头（不会写进证据包）。",
+        "Header for an authenticated endpoint (never written into the bundle).",
+    ),
+    "opt.json": ("以 JSON 格式输出结果（内容不随语言变化）。", "Print the result as JSON."),
+    "opt.headed": ("显示浏览器窗口。", "Show the browser window."),
+    "opt.output_new": (
+        "新证据包的目录（不能是已有内容的目录）。",
+        "New bundle directory (an existing non-empty one is refused).",
+    ),
+    "opt.report_lang": (
+        "报告的语言：zh 中文，en 英文，both 中英对照。",
+        "Report language: Chinese, English, or both side by side.",
+    ),
+    # --- help: capture -------------------------------------------------------------------
+    "cmd.capture": (
+        "采集网页，生成新的证据包。\n\n"
+        "不带选项的网址按普通网页（page）采集。清单（manifest.json）和报告按给出的顺序"
+        "列出目标。--jobs 1 时按这个顺序逐个采集；大于 1 时同时采集几个，聊天记录最先开始"
+        "（最费时）。",
+        "Capture pages into a new evidence bundle.\n\n"
+        "Bare URLs are `page` targets. The manifest and the report list the targets in the "
+        "order given. With --jobs 1 they are captured one by one in that order; with more "
+        "jobs several at once, chats first (they take longest).",
+    ),
+    "cmd.capture.examples": (
+        "示例：\n\n"
+        "\b\n"
+        "  把订单页、商品页和客服聊天记录采集进同一个证据包：\n"
+        "  evidence capture --order https://shop.example/order/123 \\\n"
+        "                   --product https://shop.example/item/9 \\\n"
+        "                   --chat https://shop.example/im/123 -o my-complaint\n\n"
+        "\b\n"
+        "  按计划文件 plan.toml 里列出的目标采集：\n"
+        "  evidence capture --plan plan.toml -o my-complaint",
+        "Examples:\n\n"
+        "\b\n"
+        "  Order page, product page and customer-service chat in one bundle:\n"
+        "  evidence capture --order https://shop.example/order/123 \\\n"
+        "                   --product https://shop.example/item/9 \\\n"
+        "                   --chat https://shop.example/im/123 -o my-complaint\n\n"
+        "\b\n"
+        "  The targets listed in a plan file:\n"
+        "  evidence capture --plan plan.toml -o my-complaint",
+    ),
+    "opt.order": (
+        "订单页（可重复；--product、--chat、--page 也都可重复）。",
+        "Order page (repeatable, like --product, --chat and --page).",
+    ),
+    "opt.product": ("商品页。", "Product page."),
+    "opt.chat": (
+        "客服聊天页：加载并保存完整的聊天记录。",
+        "Customer-service chat: its whole history is loaded and saved.",
+    ),
+    "opt.page": ("其他任何网页。", "Any other page."),
+    "opt.plan": ("计划文件 plan.toml，列出要采集的目标。", "plan.toml listing the targets."),
+    "opt.storage_state": (
+        "Playwright 的 storage state 文件（cookie 等），以登录状态开始采集。",
+        "Playwright storage-state file (cookies etc.) to start logged in.",
+    ),
+    "opt.profile_use": (
+        "用 `evidence login` 保存的登录配置。",
+        "Login profile saved by `evidence login`.",
+    ),
+    "opt.tsa": (
+        "RFC 3161 时间戳服务器的网址（可重复：每个服务器各给一个时间戳）。",
+        "RFC 3161 timestamp authority (repeatable: one token from each).",
+    ),
+    "opt.case_title": (
+        "案件标题，显示在报告上（例如“卡密未发货”）。",
+        "Case title, shown on the report (e.g. \"card code never delivered\").",
+    ),
+    "opt.platform": (
+        "纠纷所在的平台或店铺（例如“淘宝”）。",
+        "Platform or shop the dispute is with (e.g. \"Taobao\").",
+    ),
+    "opt.order_id": (
+        "订单号，照平台上显示的填写；记入清单和报告。",
+        "Order number as the platform shows it; recorded in the manifest and the report.",
+    ),
+    "opt.note": (
+        "备注，原样记入清单和报告。",
+        "A note of your own, recorded as given in the manifest and the report.",
+    ),
+    "opt.timeout_target": (
+        "每个目标最多用多少秒（默认 60）。",
+        "Seconds allowed for each target (default 60).",
+    ),
+    "opt.chat_selector": (
+        "聊天框的 CSS 选择器（不给则自动查找）。",
+        "CSS selector of the conversation box (else found automatically).",
+    ),
+    "opt.max_chat_scrolls": (
+        "最多加载几次更早的聊天记录（默认 400）。",
+        "At most this many loads of older chat history (default 400).",
+    ),
+    "opt.jobs": (
+        "同时采集几个目标（默认按 CPU 数，最多 4）。",
+        "Targets captured at once (default: the number of CPUs, at most 4).",
+    ),
+    "opt.no_trace": (
+        "不保存 Playwright 跟踪记录 trace.zip（更快）。",
+        "Skip the Playwright trace (faster).",
+    ),
+    "opt.no_report": (
+        "不生成 report.html/report.pdf（更快）。之后可以用 `evidence report` 补一份，"
+        "但那份没有封存：指纹不覆盖它。",
+        "Skip report.html/report.pdf (faster). `evidence report` can render one later, "
+        "but that one is not sealed: the fingerprint does not cover it.",
+    ),
+    "opt.resume": ("继续 -o 里没采集完的证据包。", "Continue an unfinished bundle in -o."),
+    # --- help: the other commands --------------------------------------------------------
+    "cmd.verify": (
+        "核验证据包目录或 .zip：INTACT（完好）、ALTERED（被改动过）或 INVALID（无效）。\n\n"
+        "也可以一次给出 `evidence pack --max-mb` 分出的全部 .partK.zip，合起来当作一个证据包核验。",
+        "Check a bundle directory or .zip: INTACT, ALTERED or INVALID.\n\n"
+        "Also all the .partK.zip files `evidence pack --max-mb` made of it, read as one bundle.",
+    ),
+    "opt.expect": (
+        "投诉中引用的指纹：证据包必须正是那一个。",
+        "The fingerprint quoted in the complaint: the bundle must be that one.",
+    ),
+    "opt.tsa_ca": (
+        "用来检查时间戳签名链的 CA 证书（可重复；默认用本机信任的根证书）。",
+        "CA certificate to check timestamp tokens' signature chain (repeatable; "
+        "default: this system's trusted roots).",
+    ),
+    "opt.json_verify": (
+        "以 JSON 格式输出核验报告（内容不随语言变化）。",
+        "Print the verification report as JSON.",
+    ),
+    "cmd.report": (
+        "重新生成报告，作为未封存的副本。\n\n"
+        "副本写在 BUNDLE/unsealed/ 下。封存的 report.html/report.pdf 永远不变；核验时新文件"
+        "列为未封存。核验不通过的证据包会被拒绝。",
+        "Render the report again, as an unsealed copy.\n\n"
+        "The copy goes under BUNDLE/unsealed/. The sealed report.html/report.pdf never "
+        "change; verify lists the new files as unsealed. A bundle that does not verify is "
+        "refused.",
+    ),
+    "cmd.pack": (
+        "把核验通过的证据包打包成 zip，或者为投诉表单准备上传文件夹。\n\n"
+        "不加 --max-mb：生成 BUNDLE.zip（`evidence verify 文件.zip` 可以直接核验它）。"
+        "加 --max-mb：每个文件不超过 N MB，report.pdf 排在最前，证据包分成一个或几个 zip，"
+        "README.txt 说明要上传哪些文件、工作人员怎么核验。",
+        "Zip a verified bundle, or make an upload folder for a complaint form.\n\n"
+        "Without --max-mb: BUNDLE.zip (`evidence verify FILE.zip` checks it in place). With "
+        "--max-mb: every file at most N MB, report.pdf first, the bundle as one or more zips, "
+        "README.txt saying what to upload and how staff check it.",
+    ),
+    "opt.pack_output": (
+        "不加 --max-mb 时：要写的 zip（默认是证据包旁边的 BUNDLE.zip）。加 --max-mb 时："
+        "上传文件夹（默认 BUNDLE-upload/）。已有的文件绝不覆盖。",
+        "Without --max-mb: the zip to write (default BUNDLE.zip next to the bundle). With "
+        "--max-mb: the upload folder (default BUNDLE-upload/). Nothing is ever overwritten.",
+    ),
+    "opt.max_mb": (
+        "生成上传文件夹，其中每个文件不超过 N MB（N × 1,000,000 字节；只写 --max-mb 就是 10）："
+        "report.pdf、分成一个或几个 zip 的证据包、README.txt。",
+        "Write an upload folder whose every file is at most N MB (N x 1,000,000 bytes; "
+        "--max-mb alone means 10): report.pdf, the bundle as one or more zips, README.txt.",
+    ),
+    "cmd.stamp": (
+        "给已有的证据包加可信时间戳（RFC 3161，覆盖 manifest.json）。",
+        "Add trusted timestamps (RFC 3161) over manifest.json to an existing bundle.",
+    ),
+    "opt.tsa_stamp": (
+        "RFC 3161 时间戳服务器的网址（可重复：每个服务器各给一个时间戳）。",
+        "RFC 3161 authority (repeatable: one token from each).",
+    ),
+    "opt.timeout_tsa": (
+        "每个时间戳服务器最多等多少秒。",
+        "Seconds to wait for each authority.",
+    ),
+    "cmd.schema": (
+        "输出清单（manifest.json）的 JSON Schema。",
+        "Print the manifest JSON Schema.",
+    ),
+    "opt.schema_report": (
+        "改为输出核验报告的 JSON Schema。",
+        "The verification report schema.",
+    ),
+    "cmd.doctor": (
+        "检查浏览器、中文字体、openssl 和输出目录，并说明每个问题怎么解决。\n\n"
+        "evidence doctor --clean-check https://shop.example/order/1 按采集时的记录方式检查"
+        "这台电脑，但不采集。",
+        "Check browser, CJK fonts, openssl and output directory; say how to fix each.\n\n"
+        "evidence doctor --clean-check https://shop.example/order/1 checks this machine "
+        "the way a capture would record it, without capturing.",
+    ),
+    "opt.doctor_output": ("以后写证据包的目录。", "Where bundles will be written."),
+    "opt.clean_check": (
+        "同时对给出的网址做清洁性检查（hosts、代理、DNS、时钟）。",
+        "Also run the clean-environment checks (hosts, proxy, DNS, clock) for URLs.",
+    ),
+    "cmd.demo": (
+        "在内置的演示商店上把全流程走一遍：采集、生成报告、核验。",
+        "Run the whole job against the built-in demo shop: capture, report, verify.",
+    ),
+    "opt.serve_only": (
+        "只运行演示商店，并输出它的网址。",
+        "Only run the demo shop and print its URL.",
+    ),
+    "opt.ttl": (
+        "配合 --serve-only：运行这么多秒后停止。",
+        "With --serve-only: stop after this many seconds.",
+    ),
+    "cmd.login": (
+        "在浏览器里手动登录，登录状态保存为一个配置。\n\n"
+        "会打开一个浏览器窗口：在里面登录好后，回到这里按回车（或关掉浏览器窗口）。"
+        "配置只存在本机，只有你能读。",
+        "Log in by hand in a visible browser; the session is saved as a profile.\n\n"
+        "Press Enter here (or close the browser window) when you are logged in. The "
+        "profile is kept privately on this computer.",
+    ),
+    "opt.profile_save": ("用这个名字保存登录状态。", "Save the session under this name."),
+    "opt.list": ("列出已保存的登录配置。", "List saved profiles."),
+    "opt.delete": ("删除一个已保存的登录配置。", "Delete a saved profile."),
+    # --- what the commands say -----------------------------------------------------------
+    "error.prefix": ("evidence：{line}", "evidence: {line}"),
+    "error.failed": ("失败", "failed"),
+    "error.target_order": (
+        "无法确定目标的顺序；请在每个网址前写明 --page、--order 等选项",
+        "could not tell the order of the targets; give each as --page/--order/... URL",
+    ),
+    "error.doctor_urls": (
+        "只有加上 --clean-check 才能给网址：evidence doctor --clean-check 网址 ...",
+        "URLs are only taken with --clean-check: evidence doctor --clean-check URL ...",
+    ),
+    "error.login_args": (
+        "请给出网址和 --profile 名字（或者用 --list，或 --delete 名字）",
+        "give a URL and --profile NAME (or --list, or --delete NAME)",
+    ),
+    "report.written": (
+        "已写入 {html} 和 {pdf}：这是事后重新生成的报告，没有封存（指纹不覆盖它；封存的报告"
+        "仍是 report.pdf）；指纹 {fingerprint}",
+        "wrote {html} and {pdf}: a later rendering, NOT sealed (the fingerprint does not "
+        "cover it; the sealed report stays report.pdf); fingerprint {fingerprint}",
+    ),
+    "login.none": ("还没有保存任何登录配置", "no saved login profiles"),
+    "login.profile_line": ("{name:<20} 保存于 {saved}  {sites}", "{name:<20} saved {saved}  {sites}"),
+    "login.no_sites": ("（没有网站）", "(no sites)"),
+    "login.deleted": ("已删除 {path}", "deleted {path}"),
+    "login.opening": (
+        "浏览器窗口会打开 {url}。请在那里登录，然后回到这里按回车（或关掉浏览器窗口）。",
+        "A browser window opens at {url}. Log in there, then press Enter here "
+        "(or close the window).",
+    ),
+    "login.saved": (
+        "已保存登录配置 {profile!r}（{path}）；采集时这样用：evidence capture --profile {profile} ...",
+        "saved login profile {profile!r} ({path}); use it with: "
+        "evidence capture --profile {profile} ...",
+    ),
+    "doctor.mark.ok": ("正常", "OK     "),
+    "doctor.mark.warning": ("注意", "WARNING"),
+    "doctor.mark.problem": ("问题", "PROBLEM"),
+    "doctor.fix": ("     解决办法：{fix}", "        fix: {fix}"),
+    "demo.verified": (
+        "核验结果：{verdict}（检查了 {files} 个文件）",
+        "Verified: {verdict} ({files} files checked)",
+    ),
+    # --- URLs a person typed (capture/urls.py) -------------------------------------------
+    "url.what": ("网址", "URL"),
+    "url.invalid": ("{what} {url!r} 写得不对，无法识别", "{what} is not a valid URL: {url!r}"),
+    "url.no_scheme": (
+        "{what} {url!r} 前面缺少 http:// 或 https://；您是不是想输入 https://{suggestion} ？",
+        "{what} has no http:// or https:// in front: {url!r}; "
+        "did you mean https://{suggestion} ?",
+    ),
+    "url.file": (
+        "{what} {url!r} 是这台电脑上的文件：证据必须来自网站本身，请改用该网页的 http(s) 网址",
+        "{what} is a file on this computer ({url!r}): evidence must come from the "
+        "website itself, so open the page's http(s) address instead",
+    ),
+    "url.no_host": ("{what} {url!r} 缺少主机名（域名）", "{what} has no host name: {url!r}"),
+    "url.scheme": (
+        "{what} {url!r} 必须以 http:// 或 https:// 开头（{scheme}: 地址不能当作网页采集）",
+        "{what} must start with http:// or https:// (a {scheme}: address cannot be "
+        "captured as a web page): {url!r}",
+    ),
+}
+
+
+def language(environ: Mapping[str, str] = os.environ, platform: str = sys.platform) -> str:
+    """"zh" or "en": EVIDENCE_LANG, else the first locale variable set, else Windows' UI."""
+    chosen = environ.get("EVIDENCE_LANG", "").strip().lower()
+    for lang in LANGUAGES:
+        if chosen.startswith(lang):
+            return lang
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            return "zh" if value.strip().lower().startswith("zh") else "en"
+    if platform == "win32":
+        return _windows_ui_language()
+    return "en"
+
+
+def _windows_ui_language() -> str:
+    # Windows consoles rarely set LANG; the display language is what the person reads.
+    try:
+        import ctypes
+
+        langid = ctypes.windll.kernel32.GetUserDefaultUILanguage()  # type: ignore[attr-defined]
+    except (ImportError, AttributeError, OSError):
+        return "en"
+    return "zh" if langid & 0x3FF == 0x04 else "en"  # LANG_CHINESE, any region
+
+
+def t(message_id: str, /, **values) -> str:
+    """The message in the current language; an unknown id is a bug (KeyError)."""
+    zh, en = MESSAGES[message_id]
+    return (zh if language() == "zh" else en).format(**values)

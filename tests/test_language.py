@@ -1,0 +1,200 @@
+"""The command line speaks the reader's language; what scripts read never changes with it."""
+
+from __future__ import annotations
+
+import os
+import string
+import subprocess
+import sys
+import unicodedata
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from capture.cli import main
+from capture.messages import MESSAGES, language, t
+
+# The variables that decide are all set or cleared, so the developer's own locale or
+# EVIDENCE_LANG cannot leak into a run.
+_CLEAR = {"LC_ALL": None, "LC_MESSAGES": None, "EVIDENCE_LANG": None}
+ZH = {**_CLEAR, "LANG": "zh_CN.UTF-8"}
+EN = {**_CLEAR, "LANG": "C.UTF-8"}
+
+
+def _run(args, env, **extra):
+    return CliRunner().invoke(main, args, env=env, prog_name="evidence", terminal_width=80, **extra)
+
+
+def _flat(text: str) -> str:
+    # Help is rewrapped to the terminal; compare the words, not where the lines break.
+    return "".join(text.split())
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_every_message_has_both_languages_and_the_same_placeholders():
+    for message_id, texts in MESSAGES.items():
+        assert len(texts) == 2 and all(text.strip() for text in texts), message_id
+        zh, en = texts
+        assert _fields(zh) == _fields(en), message_id
+
+
+def test_an_unknown_message_id_fails_loudly():
+    with pytest.raises(KeyError):
+        t("no.such.message")
+
+
+@pytest.mark.parametrize("environ, platform, expected", [
+    ({"LANG": "zh_CN.UTF-8"}, "linux", "zh"),
+    ({"LANG": "C.UTF-8"}, "linux", "en"),
+    ({"LANG": "zh_TW.Big5"}, "darwin", "zh"),
+    ({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}, "linux", "en"),
+    ({"LC_ALL": "", "LC_MESSAGES": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, "linux", "zh"),
+    ({"EVIDENCE_LANG": "en", "LC_ALL": "zh_CN.UTF-8"}, "linux", "en"),
+    ({"EVIDENCE_LANG": "zh", "LANG": "C.UTF-8"}, "linux", "zh"),
+    ({"EVIDENCE_LANG": "klingon", "LANG": "zh_CN.UTF-8"}, "linux", "zh"),
+    ({}, "linux", "en"),
+    # No Windows API on this machine: the guard answers English instead of failing.
+    ({}, "win32", "en"),
+])
+def test_language_follows_evidence_lang_then_the_locale(environ, platform, expected):
+    assert language(environ, platform) == expected
+
+
+def _commands():
+    return [main, *main.commands.values()]
+
+
+def test_every_command_and_option_has_help_from_the_catalogue():
+    # With the group's own settings: Click keeps the first help option it makes.
+    root = click.Context(main, info_name="evidence", **main.context_settings)
+    for command in _commands():
+        assert command._help_id in MESSAGES, command.name
+        ctx = root if command is main else click.Context(command, parent=root)
+        for param in command.get_params(ctx):
+            if isinstance(param, click.Option) and param.name != "_click_default_help":
+                assert param._help_id in MESSAGES, f"{command.name} {param.opts}"
+
+
+def test_main_help_in_chinese_and_in_english():
+    zh = _run(["--help"], ZH)
+    assert zh.exit_code == 0
+    assert zh.output.startswith("用法：evidence [OPTIONS] COMMAND [ARGS]...")
+    assert "把网页采集成证据包：每个文件都算出哈希、可加时间戳，任何人都能核验。" in zh.output
+    assert "命令：\n  capture  采集网页，生成新的证据包。\n" in zh.output
+    assert "-h, --help  显示本帮助并退出。" in zh.output
+    en = _run(["--help"], EN)
+    assert en.exit_code == 0
+    assert en.output.startswith("Usage: evidence [OPTIONS] COMMAND [ARGS]...")
+    assert "Capture web pages as evidence: hashed, timestamped, verifiable bundles." in en.output
+    assert "Commands:\n  capture  Capture pages into a new evidence bundle.\n" in en.output
+
+
+ZH_EXAMPLES = """
+  示例：
+
+    把订单页、商品页和客服聊天记录采集进同一个证据包：
+    evidence capture --order https://shop.example/order/123 \\
+                     --product https://shop.example/item/9 \\
+                     --chat https://shop.example/im/123 -o my-complaint
+
+    按计划文件 plan.toml 里列出的目标采集：
+    evidence capture --plan plan.toml -o my-complaint
+"""
+
+EN_EXAMPLES = """
+  Examples:
+
+    Order page, product page and customer-service chat in one bundle:
+    evidence capture --order https://shop.example/order/123 \\
+                     --product https://shop.example/item/9 \\
+                     --chat https://shop.example/im/123 -o my-complaint
+
+    The targets listed in a plan file:
+    evidence capture --plan plan.toml -o my-complaint
+"""
+
+
+def test_capture_help_ends_with_two_examples_in_the_readers_language():
+    zh = _run(["capture", "--help"], ZH)
+    assert zh.exit_code == 0 and zh.output.endswith(ZH_EXAMPLES)
+    en = _run(["capture", "--help"], EN)
+    assert en.exit_code == 0 and en.output.endswith(EN_EXAMPLES)
+
+
+def test_capture_help_explains_the_case_options_in_both_languages():
+    zh = _flat(_run(["capture", "--help"], ZH).output)
+    assert _flat("--order-id ID 订单号，照平台上显示的填写；记入清单和报告。") in zh
+    assert _flat("--case-title TEXT 案件标题，显示在报告上（例如“卡密未发货”）。") in zh
+    assert _flat("--lang [zh|en|both] 报告的语言：zh 中文，en 英文，both 中英对照。 [默认：both]") in zh
+    en = _flat(_run(["capture", "--help"], EN).output)
+    assert _flat("--order-id ID Order number as the platform shows it; recorded in the "
+                 "manifest and the report.") in en
+    assert _flat("--lang [zh|en|both] Report language: Chinese, English, or both side by "
+                 "side. [default: both]") in en
+
+
+def test_evidence_lang_overrides_the_locale():
+    english = _run(["capture", "--help"], {**ZH, "EVIDENCE_LANG": "en"})
+    assert english.output.endswith(EN_EXAMPLES)
+    chinese = _run(["capture", "--help"], {**EN, "EVIDENCE_LANG": "zh"})
+    assert chinese.output.endswith(ZH_EXAMPLES)
+
+
+def _columns(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_chinese_help_fits_an_80_column_terminal(command):
+    result = _run([command, "--help"], ZH)
+    assert result.exit_code == 0
+    too_wide = [line for line in result.output.splitlines() if _columns(line) > 80]
+    assert too_wide == []
+
+
+def test_a_url_without_scheme_gets_the_hint_in_the_readers_language(tmp_path):
+    out = tmp_path / "bundle"
+    zh = _run(["capture", "shop.example.com/x", "-o", str(out)], ZH)
+    assert zh.exit_code == 2 and zh.output.startswith("evidence：")
+    assert "网址 'shop.example.com/x' 前面缺少 http:// 或 https://；您是不是想输入 " \
+           "https://shop.example.com/x ？" in zh.output
+    en = _run(["capture", "shop.example.com/x", "-o", str(out)], EN)
+    assert en.exit_code == 2 and en.output.startswith("evidence: ")
+    assert "URL has no http:// or https:// in front: 'shop.example.com/x'; did you mean " \
+           "https://shop.example.com/x ?" in en.output
+    assert "Traceback" not in zh.output + en.output and not out.exists()
+
+
+@pytest.mark.parametrize("args, zh_line, en_line", [
+    (["doctor", "https://shop.example/order/1"],
+     "evidence：只有加上 --clean-check 才能给网址：evidence doctor --clean-check 网址 ...\n",
+     "evidence: URLs are only taken with --clean-check: evidence doctor --clean-check URL ...\n"),
+    (["login"],
+     "evidence：请给出网址和 --profile 名字（或者用 --list，或 --delete 名字）\n",
+     "evidence: give a URL and --profile NAME (or --list, or --delete NAME)\n"),
+])
+def test_usage_errors_are_one_line_in_the_readers_language(args, zh_line, en_line):
+    zh, en = _run(args, ZH), _run(args, EN)
+    assert (zh.exit_code, zh.output) == (2, zh_line)
+    assert (en.exit_code, en.output) == (2, en_line)
+
+
+@pytest.mark.parametrize("args", [["schema"], ["schema", "--report"]])
+def test_schema_output_is_the_same_bytes_in_both_languages(args):
+    zh, en = _run(args, ZH), _run(args, EN)
+    assert zh.exit_code == en.exit_code == 0
+    assert zh.stdout_bytes == en.stdout_bytes and b'"$schema"' in en.stdout_bytes
+
+
+def test_help_is_chinese_outside_the_test_runner_too():
+    env = {k: v for k, v in os.environ.items() if k not in _CLEAR}
+    result = subprocess.run([sys.executable, "-m", "capture", "--help"], capture_output=True,
+                            env={**env, "LANG": "zh_CN.UTF-8"}, timeout=120, check=False)
+    out = result.stdout.decode("utf-8")
+    assert result.returncode == 0, result.stderr
+    assert out.startswith("用法：evidence [OPTIONS] COMMAND [ARGS]...")
+    assert "把网页采集成证据包" in out
