@@ -4,13 +4,32 @@ a crash, and the HAR/trace files each context leaves when it closes."""
 from __future__ import annotations
 
 import asyncio
+import difflib
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import first_line
+from .errors import UsageError, first_line
 from .options import RunOptions
 
 CLOSE_TIMEOUT = 30.0
+# What of a Playwright device descriptor goes to the context (not default_browser_type:
+# the browser is Chromium whatever the phone's own browser is).
+DEVICE_KEYS = ("viewport", "screen", "device_scale_factor", "is_mobile", "has_touch")
+
+
+def device_descriptor(devices: dict, name: str | None) -> dict | None:
+    """Playwright's descriptor of device `name`; UsageError naming close matches."""
+    if name is None:
+        return None
+    if name in devices:
+        return dict(devices[name])
+    folded = {known.casefold(): known for known in devices}
+    if name.casefold() in folded:
+        return dict(devices[folded[name.casefold()]])
+    close = difflib.get_close_matches(name.casefold(), list(folded), n=4, cutoff=0.5)
+    hint = (" did you mean " + " or ".join(repr(folded[c]) for c in close) + "?") if close else ""
+    raise UsageError(f"--device: no device named {name!r};{hint} "
+                     "`evidence capture --list-devices` lists them")
 
 
 class BrowserPool:
@@ -27,6 +46,9 @@ class BrowserPool:
         self.generation = 0
         self.gone: str | None = None  # why no browser can be had any more
         self._lock = asyncio.Lock()
+        self.device: dict | None = None  # Playwright's descriptor of --device, when given
+        self.browser_user_agent: str | None = None  # what the browser calls itself
+        self.page_user_agent: str | None = None  # what pages are told (and the manifest records)
 
     @property
     def remote(self) -> bool:
@@ -36,14 +58,21 @@ class BrowserPool:
         from .browser import open_browser
 
         self.browser, self.found, self.launch_args = await open_browser(self.playwright, self.options.browser)
+        self.device = self.device or device_descriptor(self.playwright.devices, self.options.device)
+        self.browser_user_agent = await self.user_agent()
+        self.page_user_agent = self._page_user_agent()
         self.context = await self._new_context()
         self.generation += 1
 
     async def _new_context(self):
         number = len(self.contexts) + 1
         settings = self.options.browser
+        emulation = {"viewport": {"width": settings.viewport_width, "height": settings.viewport_height}}
+        if self.device:
+            emulation = {key: value for key, value in self.device.items() if key in DEVICE_KEYS}
         context = await self.browser.new_context(
-            viewport={"width": settings.viewport_width, "height": settings.viewport_height},
+            **emulation,
+            user_agent=self.page_user_agent,
             locale=settings.locale,
             timezone_id=settings.timezone,
             storage_state=str(self.options.storage_state) if self.options.storage_state else None,
@@ -58,6 +87,15 @@ class BrowserPool:
                                         sources=False)
         self.contexts.append(context)
         return context
+
+    def _page_user_agent(self) -> str | None:
+        if self.device:
+            return self.device.get("user_agent")
+        if self.options.headless_user_agent or not self.browser_user_agent:
+            return None
+        # Shops that refuse bots look for this word; the rest of the string stays the
+        # browser's own, so the version and platform pages see are true.
+        return self.browser_user_agent.replace("HeadlessChrome", "Chrome")
 
     def lost(self) -> bool:
         return self.browser is not None and not self.browser.is_connected()
@@ -88,11 +126,13 @@ class BrowserPool:
             finally:
                 await cdp.detach()
         except Exception:
-            page = await self.context.new_page()
+            # A throwaway context: the recording one is made with what this answers.
+            context = await self.browser.new_context()
             try:
+                page = await context.new_page()
                 return await page.evaluate("navigator.userAgent")
             finally:
-                await page.close()
+                await context.close()
 
     async def close_contexts(self, notes: list[str]) -> tuple[list[Path], list[Path]]:
         """Close every context (flushing its HAR and trace); (HAR files, trace files)."""

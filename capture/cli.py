@@ -116,13 +116,14 @@ class Option(click.Option):
 
     def get_help_record(self, ctx):
         record = super().get_help_record(ctx)
-        if record is None or language() == "en":
+        if record is None or language() == "en" or not record[1].endswith("]"):
             return record
-        # Click's own bracketed notes ("[default: both]"), which it has only in English.
+        # Click's own bracketed notes ("  [default: both]"), which it has only in English.
         spec, text = record
+        head, bracket, notes = text.rpartition("[")
         for label in ("default", "env", "required"):
-            text = text.replace(MESSAGES[f"help.label.{label}"][1], t(f"help.label.{label}"))
-        return spec, text
+            notes = notes.replace(MESSAGES[f"help.label.{label}"][1], t(f"help.label.{label}"))
+        return spec, head + bracket + notes
 
 
 def option(*decls, **attrs):

@@ -10,7 +10,7 @@ from pathlib import Path
 from . import __version__, environment
 from .browser import file_sha256, os_description, public_endpoint, real_executable
 from .browserpool import BrowserPool
-from .manifest import BrowserInfo, Environment, EnvironmentCheck, Viewport
+from .manifest import BrowserInfo, Device, Environment, EnvironmentCheck, Viewport
 
 
 async def describe_environment(pool: BrowserPool, tool_digest: str | None) -> Environment:
@@ -24,7 +24,8 @@ async def describe_environment(pool: BrowserPool, tool_digest: str | None) -> En
     browser = BrowserInfo(
         name="chromium",
         version=pool.browser.version,
-        user_agent=await pool.user_agent(),
+        user_agent=pool.page_user_agent or pool.browser_user_agent or await pool.user_agent(),
+        browser_user_agent=pool.browser_user_agent if pool.page_user_agent else None,
         headless=settings.headless,
         executable=str(pool.found.executable) if pool.found else None,
         executable_sha256=await digest if digest else None,
@@ -36,10 +37,30 @@ async def describe_environment(pool: BrowserPool, tool_digest: str | None) -> En
         python=platform.python_version(),
         playwright=dist_version("playwright"),
         browser=browser,
-        viewport=Viewport(width=settings.viewport_width, height=settings.viewport_height),
+        viewport=_viewport(pool),
+        device=_device(pool),
         locale=settings.locale,
         timezone=settings.timezone,
         checks=_clean_checks(pool, browser, real, tool_digest),
+    )
+
+
+def _viewport(pool: BrowserPool) -> Viewport:
+    if pool.device:
+        return Viewport(**pool.device["viewport"])
+    return Viewport(width=pool.options.browser.viewport_width, height=pool.options.browser.viewport_height)
+
+
+def _device(pool: BrowserPool) -> Device | None:
+    if not pool.device:
+        return None
+    screen = pool.device.get("screen")
+    return Device(
+        name=pool.options.device,
+        device_scale_factor=pool.device.get("device_scale_factor", 1),
+        is_mobile=bool(pool.device.get("is_mobile")),
+        has_touch=bool(pool.device.get("has_touch")),
+        screen=Viewport(**screen) if screen else None,
     )
 
 

@@ -81,7 +81,11 @@ class Tool(Strict):
 class BrowserInfo(Strict):
     name: str
     version: str
-    user_agent: str
+    user_agent: str = Field(description="The user agent pages were given")
+    browser_user_agent: str | None = Field(
+        None, description="The browser's own user agent, when pages were given another one "
+        "(HeadlessChrome named as Chrome, or an emulated device's)"
+    )
     headless: bool
     executable: str | None = Field(None, description="Path of the browser executable, when local")
     executable_sha256: str | None = Field(None, pattern=SHA256_PATTERN)
@@ -96,6 +100,16 @@ class Viewport(Strict):
     height: int
 
 
+class Device(Strict):
+    """A phone or tablet the browser emulated (Playwright's device descriptor)."""
+
+    name: str = Field(description="Playwright's device name, e.g. iPhone 13")
+    device_scale_factor: float
+    is_mobile: bool
+    has_touch: bool
+    screen: Viewport | None = None
+
+
 class EnvironmentCheck(Strict):
     name: str
     result: Literal["ok", "warning", "problem"]
@@ -108,6 +122,7 @@ class Environment(Strict):
     playwright: str
     browser: BrowserInfo
     viewport: Viewport
+    device: Device | None = Field(None, description="The emulated device (--device), if any")
     locale: str
     timezone: str
     checks: list[EnvironmentCheck] = Field(

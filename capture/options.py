@@ -38,6 +38,8 @@ class RunOptions:
     report: bool = True
     progress: Callable[[str], None] | None = None
     hosts_path: Path | None = None  # the hosts file to check (default: the system's)
+    device: str | None = None  # a Playwright device name ("iPhone 13"): pages see that phone
+    headless_user_agent: bool = False  # True: pages see "HeadlessChrome" in the user agent
 
 
 def default_out_dir() -> Path:
@@ -66,6 +68,9 @@ def options_from_cli(targets_in_order: list[tuple[str, str]], plan_path, out_dir
         max_chat_scrolls=opts.get("max_chat_scrolls") or DEFAULT_MAX_CHAT_SCROLLS,
         chat_selector=opts.get("chat_selector"),
         lang=opts.get("lang") or "both",
+        device=opts.get("device") or (plan.device if plan else None),
+        headless_user_agent=bool(opts.get("headless_user_agent")
+                                 or (plan.headless_user_agent if plan else False)),
     )
     if opts.get("jobs"):
         options.jobs = opts["jobs"]
@@ -159,3 +164,11 @@ def login_record(options: RunOptions) -> tuple:
         cookie_domains=sorted(domains),
     )
     return record, login_secrets(data)
+
+
+def device_names() -> list[str]:
+    """The device names --device accepts: Playwright's descriptors, as its driver has them."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        return sorted(playwright.devices, key=str.casefold)

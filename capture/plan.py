@@ -65,6 +65,13 @@ class Plan(BaseModel):
     trace_screenshots: bool = Field(
         False, description="keep screencast frames in the trace (larger; --trace-screenshots)"
     )
+    device: str | None = Field(
+        None, description='a Playwright device name such as "iPhone 13": viewport, scale, touch and '
+        "user agent of that phone (--device; `evidence capture --list-devices`)"
+    )
+    headless_user_agent: bool = Field(
+        False, description='true: pages see the headless browser\'s own user agent ("HeadlessChrome")'
+    )
     target: list[Target] = Field(min_length=1)
 
     @field_validator("base_url")

@@ -26,3 +26,10 @@ def site():
     """Base URL of tests/sites served on 127.0.0.1."""
     with serve() as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def english_unless_asked(monkeypatch):
+    # Tests read English output unless they choose a language (tests/test_language.py
+    # sets the locale per run); a developer's zh_CN locale must not fail them.
+    monkeypatch.setenv("EVIDENCE_LANG", "en")

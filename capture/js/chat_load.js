@@ -1,20 +1,20 @@
 // Loading: go to the top (nudging when already there, so the page sees a scroll) and
-// report the height before, and what the top looks like a frame later.
+// report the height before, what the top looks like a frame later, and the newest row
+// (a change there is a new message arriving, not older history).
 // `view` is chat_view.js made for `el`.
 async (el, toTop, view) => {
-  const {go, nextFrame, rows, virtualized, rendered} = view;
+  const {go, pos, nextFrame, rows, virtualized, rendered} = view;
   const before = el.scrollHeight;
   if (toTop) {
-    if (el.scrollTop < 1) { go(Math.min(120, el.scrollHeight)); await nextFrame(); }
+    if (pos() < 1) { go(Math.min(120, el.scrollHeight)); await nextFrame(); }
     go(0);
     if (virtualized(rows())) await rendered(0.5);
   }
-  let first = "", firstOffset = Infinity;
+  let first = "", firstOffset = Infinity, last = "", lastOffset = -Infinity;
   for (const {row, offset} of rows()) {
-    if (offset < firstOffset) {
-      firstOffset = offset;
-      first = offset + ":" + (row.textContent || "").slice(0, 200);
-    }
+    const text = (row.textContent || "").slice(0, 200);
+    if (offset < firstOffset) { firstOffset = offset; first = offset + ":" + text; }
+    if (offset >= lastOffset) { lastOffset = offset; last = text; }
   }
-  return {top: Math.floor(el.scrollTop), height: el.scrollHeight, client: el.clientHeight, before, first};
+  return {top: Math.floor(pos()), height: el.scrollHeight, client: el.clientHeight, before, first, last};
 }

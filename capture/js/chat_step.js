@@ -7,9 +7,9 @@
 // has all its rows in the DOM needs no frame, a virtual one gets one.
 // `view` is chat_view.js made for `el`.
 async (el, arg, view) => {
-  const {doc, isDoc, go, rows, textOf, coverage, rendered, virtualized, geometry, offsetOf} = view;
+  const {doc, isDoc, pos, go, rows, textOf, coverage, rendered, virtualized, geometry, offsetOf} = view;
   const visible = (all) => {
-    const top = el.scrollTop, bottom = top + el.clientHeight;
+    const top = pos(), bottom = top + el.clientHeight;
     return all.filter(({offset, height}) => offset + height > top && offset < bottom)
       .map(({row, offset, height}) => [offset, textOf(row), height]).filter(([, text]) => text);
   };

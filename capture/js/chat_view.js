@@ -14,7 +14,12 @@
       channel.port2.postMessage(0);
     });
   });
-  const go = (top) => el.scrollTo({top, behavior: "instant"});
+  // A column-reverse box (newest first) scrolls from 0 at the bottom to negative values
+  // at the top; positions here always run from 0 at the top of the content down.
+  const reverse = !isDoc && /reverse/.test(getComputedStyle(el).flexDirection || "");
+  const base = () => (reverse ? el.scrollHeight - el.clientHeight : 0);
+  const pos = () => el.scrollTop + base();
+  const go = (top) => el.scrollTo({top: top - base(), behavior: "instant"});
   let parentsSeen = null;
   function rowElements() {
     // Found once per call (the walk is not free), again if the page replaced them.
@@ -23,13 +28,40 @@
     }
     return parentsSeen.flatMap((p) => Array.from(p.children));
   }
+  // A picture message is named by its alt text, else its file name, where it stands.
+  function marker(img) {
+    let name = (img.getAttribute("alt") || "").trim();
+    if (!name) {
+      const src = (img.currentSrc || img.src || "").split(/[?#]/)[0];
+      try { name = decodeURIComponent(src.slice(src.lastIndexOf("/") + 1)); } catch (e) { name = ""; }
+      if (/^data:/.test(src)) name = "";
+    }
+    return name ? `[图片: ${name}]` : "[图片]";
+  }
+  function pieces(node, out) {
+    for (const child of node.childNodes) {
+      if (child.nodeType === 3) { out.push(child.textContent); continue; }
+      if (child.nodeType !== 1) continue;
+      if (child.tagName === "IMG") {
+        const r = child.getBoundingClientRect();
+        if (r.width || r.height) out.push(" " + marker(child) + " ");
+        continue;
+      }
+      const style = getComputedStyle(child);
+      if (style.display === "none" || style.visibility === "hidden") continue;
+      const block = !/^inline/.test(style.display);
+      if (block) out.push("\n");
+      if (child.querySelector("img")) pieces(child, out);
+      else out.push(child.innerText || "");
+      if (block) out.push("\n");
+    }
+  }
   function textOf(row) {
-    const lines = (row.innerText || "").split("\n")
-      .map((line) => line.replace(/\s+/g, " ").trim()).filter(Boolean);
+    let raw = row.innerText || "";
+    if (row.querySelector("img")) { const out = []; pieces(row, out); raw = out.join(""); }
+    const lines = raw.split("\n").map((line) => line.replace(/\s+/g, " ").trim()).filter(Boolean);
     if (lines.length) return lines.join("\n");
-    if (!row.querySelector("img, picture, video, canvas, svg")) return "";
-    const alts = Array.from(row.querySelectorAll("img[alt]")).map((i) => i.alt.trim()).filter(Boolean);
-    return alts.length ? `[图片 image: ${alts.join(", ")}]` : "[图片 image]";
+    return row.querySelector("picture, video, canvas, svg") ? "[图片]" : "";
   }
   // Offsets are in scroll-content coordinates: the same row has the same offset in
   // every step, two equal messages never do.
@@ -38,14 +70,15 @@
     const out = [];
     for (const row of rowElements()) {
       const r = row.getBoundingClientRect();
-      if (r.height) out.push({row, offset: Math.round(r.top - viewTop + el.scrollTop), height: r.height});
+      if (r.height) out.push({row, offset: Math.round(r.top - viewTop + pos()), height: r.height});
     }
-    return out;
+    // Top to bottom as shown, whatever the DOM order (newest-first boxes reverse it).
+    return reverse ? out.sort((a, b) => a.offset - b.offset) : out;
   }
   // Share of the visible window that rows fill: near 0 while a virtual list has not
   // rendered the window yet.
   function coverage(all) {
-    const top = el.scrollTop, bottom = top + el.clientHeight;
+    const top = pos(), bottom = top + el.clientHeight;
     const spans = all.map(({offset, height}) => [Math.max(top, offset), Math.min(bottom, offset + height)])
       .filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
     let sum = 0, end = top;
@@ -71,14 +104,22 @@
   // Where the box and the browser's viewport are: what a picture of it can show.
   function geometry() {
     const r = isDoc ? null : el.getBoundingClientRect();
-    return {top: el.scrollTop, client: el.clientHeight, clientTop: isDoc ? 0 : el.clientTop,
+    return {top: pos(), client: el.clientHeight, clientTop: isDoc ? 0 : el.clientTop,
       rect: r && {x: r.left, y: r.top, width: r.width, height: r.height},
       vh: innerHeight, dpr: devicePixelRatio || 1};
   }
   function offsetOf(row) {
     const viewTop = isDoc ? 0 : el.getBoundingClientRect().top + el.clientTop;
-    return Math.round(row.getBoundingClientRect().top - viewTop + el.scrollTop);
+    return Math.round(row.getBoundingClientRect().top - viewTop + pos());
   }
-  return {doc, isDoc, nextFrame, go, rowElements, textOf, rows, coverage, rendered, virtualized,
+  // The newest message, seen from the bottom: what later arrivals are told apart by.
+  async function tail() {
+    go(el.scrollHeight);
+    if (virtualized(rows())) await rendered(0.5);
+    const all = rows();
+    const last = all.filter(({row}) => textOf(row)).pop();
+    return last ? textOf(last.row) : "";
+  }
+  return {doc, isDoc, reverse, pos, tail, nextFrame, go, rowElements, textOf, rows, coverage, rendered, virtualized,
           geometry, offsetOf};
 }
