@@ -1,3 +1,3 @@
 """evidence-capture: capture web pages as hashed, timestamped, verifiable evidence bundles."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -20,6 +20,11 @@ from .manifest import Artifact, Manifest, utc_now
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 REPORT_FILES = ("report.html", "report.pdf")
+# Every sealed file's SHA-256 in coreutils format, itself listed in the manifest: with it
+# plain tools check the whole seal (sha256sum manifest.json = the fingerprint; the manifest
+# names this file's hash; sha256sum -c this file). SHA256SUMS cannot do that: it lists
+# the manifest, so the manifest cannot vouch for it.
+SEALED_LIST = "sealed.sha256"
 # `evidence report` on a sealed bundle writes here: SHA256SUMS lists these files, the
 # manifest (and so the fingerprint) never does, and verify calls them unsealed.
 UNSEALED_DIR = "unsealed"
@@ -38,12 +43,21 @@ def is_unsealed_rendering(name: str) -> bool:
     return _UNSEALED_NAME.fullmatch(name) is not None
 
 
+_TOKEN_NAME = re.compile(r"manifest\.json(\.[2-9]|\.[1-9][0-9]{1,5})?\.tsr")
+# Versions whose report was written after the manifest, outside it: their bundles keep
+# verifying, with that report called unsealed. Later versions seal it.
+LEGACY_REPORT_VERSIONS = ("0.1.0",)
+
+
 def is_token_name(name: str) -> bool:
-    """manifest.json.tsr, manifest.json.2.tsr, manifest.json.3.tsr ..."""
-    if not (name.startswith(TSR_PREFIX + ".") and name.endswith(TSR_SUFFIX)):
-        return False
-    middle = name[len(TSR_PREFIX) : -len(TSR_SUFFIX)]
-    return middle == "" or (middle.startswith(".") and middle[1:].isdigit() and middle[1] != "0")
+    """manifest.json.tsr, manifest.json.2.tsr, manifest.json.3.tsr ... (as token_name writes)."""
+    return _TOKEN_NAME.fullmatch(name) is not None
+
+
+def is_legacy_report(name: str, manifest: Manifest) -> bool:
+    """report.html/report.pdf at the top of a bundle made before reports were sealed."""
+    return (name in REPORT_FILES and manifest.tool.version in LEGACY_REPORT_VERSIONS
+            and all(a.path != name for a in manifest.artifacts))
 
 
 def token_name(number: int) -> str:
@@ -161,6 +175,12 @@ class BundleWriter:
             **extra,
         )
 
+    def write_sealed_list(self, manifest: Manifest) -> Artifact:
+        """sealed.sha256 over every file the manifest lists so far (call it last)."""
+        listed = sorted((a.path, a.sha256) for a in manifest.all_artifacts() if a.path != SEALED_LIST)
+        lines = [f"{digest}  {path}\n" for path, digest in listed]
+        return self.write_artifact(SEALED_LIST, "".join(lines).encode("utf-8"), "checksums", "text/plain")
+
     def write_manifest(self, manifest: Manifest) -> str:
         """Atomically (re)write manifest.json; returns the bundle fingerprint."""
         self._sync_dirs()  # the files it names are durable before it is
@@ -188,15 +208,16 @@ class BundleWriter:
         for artifact in manifest.all_artifacts():
             entries[artifact.path] = artifact.sha256
         entries[MANIFEST] = self._hash_of(MANIFEST)
-        for rel in self._outside_files():
+        for rel in self._outside_files(manifest):
             entries[rel] = self._hash_of(rel)
         lines = [f"{digest}  {path}\n" for path, digest in sorted(entries.items())]
         self.write_file(SUMS, "".join(lines).encode("utf-8"))
         self._unsaved.clear()
 
-    def _outside_files(self) -> list[str]:
+    def _outside_files(self, manifest: Manifest) -> list[str]:
         """Timestamp tokens and unsealed renderings: in SHA256SUMS, not in the manifest."""
-        found = [c.name for c in self.root.iterdir() if is_token_name(c.name)]
+        found = [c.name for c in self.root.iterdir()
+                 if is_token_name(c.name) or is_legacy_report(c.name, manifest)]
         unsealed = self.root / UNSEALED_DIR
         if unsealed.is_dir() and not unsealed.is_symlink():
             found += [f"{UNSEALED_DIR}/{c.name}" for c in unsealed.iterdir()

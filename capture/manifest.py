@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
 from .bundlepath import MAX_PATH_CHARS, UnsafePath, bundle_path
 
@@ -52,6 +52,7 @@ Role = Literal[
     "screenshot",
     "screenshot_tile",
     "chat_segment",
+    "box_segment",
     "dom",
     "mhtml",
     "text",
@@ -59,6 +60,7 @@ Role = Literal[
     "har",
     "trace",
     "report",
+    "checksums",
 ]
 
 
@@ -193,9 +195,10 @@ class Artifact(Strict):
         None, description="Screenshot tiles: top of this tile in page CSS pixels"
     )
     scroll_top: int | None = Field(
-        None, description="Chat segments: top of the range of the conversation the picture shows, CSS pixels"
+        None, description="Chat and box segments: top of the range of the conversation (or of the "
+        "page's inner scrolling box) the picture shows, CSS pixels"
     )
-    height: int | None = Field(None, description="Tiles and chat segments: height in CSS pixels")
+    height: int | None = Field(None, description="Tiles and chat or box segments: height in CSS pixels")
     redactions: list[str] | None = Field(
         None, description="What was removed from this file before hashing (HAR, trace, DOM, MHTML)"
     )
@@ -256,6 +259,15 @@ class Manifest(Strict):
         "Null: no trace was recorded, or the manifest predates this field",
     )
 
+    @model_validator(mode="after")
+    def _times_agree(self) -> "Manifest":
+        # A finished run has an end, and it does not end before it began.
+        if self.status == "complete" and self.finished_at is None:
+            raise ValueError("a complete manifest needs finished_at")
+        if self.finished_at is not None and self.finished_at < self.started_at:
+            raise ValueError("finished_at is earlier than started_at")
+        return self
+
     def all_artifacts(self) -> list[Artifact]:
         found = list(self.artifacts)
         for capture in self.captures:
@@ -269,7 +281,7 @@ class Manifest(Strict):
 # --- verification report -------------------------------------------------------------
 
 Verdict = Literal["INTACT", "ALTERED", "INVALID"]
-FileStatus = Literal["ok", "altered", "missing", "unexpected", "unsafe", "unreadable", "unsealed"]
+FileStatus = Literal["ok", "altered", "missing", "unexpected", "unsafe", "unreadable", "unsealed", "ignored"]
 TokenStatus = Literal["trusted", "not verified", "invalid"]
 
 
@@ -277,7 +289,8 @@ class FileCheck(Strict):
     path: str
     status: FileStatus = Field(
         description="`unsealed`: a file added after the bundle was sealed (a later report "
-        "rendering), listed in SHA256SUMS but not covered by the fingerprint"
+        "rendering), listed in SHA256SUMS but not covered by the fingerprint; `ignored`: the "
+        "writer's own temporary file in an interrupted bundle, not evidence"
     )
     detail: str = ""
     expected_sha256: str | None = Field(None, pattern=SHA256_PATTERN)

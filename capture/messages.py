@@ -31,6 +31,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "help.label.required": ("必填", "required"),
     "opt.help": ("显示本帮助并退出。", "Show this message and exit."),
     "opt.version": ("显示版本号并退出。", "Show the version and exit."),
+    # --- the end of a capture run -------------------------------------------------------
+    "run.counted": ("{ok}/{total} 个页面采集成功；证据包：{root}", "{ok} of {total} captures succeeded; bundle: {root}"),
+    "run.interrupted": ("已中断：证据包保存了到目前为止采集的内容，仍可核验。",
+                        "Interrupted: the bundle holds what was captured so far and still verifies."),
+    "run.resume": ("之后可用同一条命令加上 --resume -o {root} 继续。",
+                   "Continue later with the same command plus: --resume -o {root}"),
+    "run.failed": ("  失败：{kind} {url}：{error}", "  failed: {kind} {url}: {error}"),
+    "run.timestamp": ("时间戳 {path}：{time}，来自 {authority}（核验：evidence verify {root}）",
+                      "Timestamp {path}: {time} from {authority} (check it with: evidence verify {root})"),
+    "run.report": ("报告：{path}", "Report: {path}"),
+    "run.nothing": ("没有采集到任何页面：证据包只记录了失败的尝试，不能证明页面内容。请先解决上面的问题再采集。",
+                    "No page was captured: the bundle records only the failed attempts, it is not "
+                    "evidence of the pages. Fix the problem above and capture again."),
+    "run.record_fingerprint": ("这份记录的指纹：{fingerprint}", "Fingerprint of that record: {fingerprint}"),
+    "run.fingerprint": ("指纹（manifest.json 的 SHA-256）：{fingerprint}",
+                        "Fingerprint (SHA-256 of manifest.json): {fingerprint}"),
+    "run.quote": ("投诉时请引用这个指纹：任何人都能用 `evidence verify BUNDLE --expect 指纹` 或 "
+                  "`sha256sum -c SHA256SUMS` 核验证据包。",
+                  "Quote this fingerprint in your complaint: anyone can check the bundle against it "
+                  "with `evidence verify BUNDLE --expect FINGERPRINT` or `sha256sum -c SHA256SUMS`."),
+    "run.start": ("[{index}/{total}] {kind:<7} {url} …", "[{index}/{total}] {kind:<7} {url} ..."),
+    "run.done": ("[{index}/{total}] {kind:<7} {status} {seconds:.1f} 秒 {verdict}{extra}",
+                 "[{index}/{total}] {kind:<7} {status} {seconds:.1f} s {verdict}{extra}"),
+    "run.ok": ("完成", "ok"),
+    "run.failed_verdict": ("失败：{error}", "FAILED: {error}"),
+    "run.http_error": ("已保存，但服务器返回 HTTP {status}{text}", "kept, but the server answered HTTP {status}{text}"),
+    "run.warning": ("（1 条警告）", " (1 warning)"),
+    "run.warnings": ("（{count} 条警告）", " ({count} warnings)"),
     # --- help: the group and shared options ----------------------------------------------
     "cmd.main": (
         "把网页采集成证据包：每个文件都算出哈希、可加时间戳，任何人都能核验。\n\n"

@@ -55,7 +55,8 @@ def _token_line(token) -> str:
     """The time claim and how far it is proven; the authority is a fact only if trusted."""
     when = token.time or "no time"
     if token.status == "trusted":
-        return f"trusted: {when}, by {token.authority or token.signer or '?'} ({token.detail})"
+        # The signer's certificate is what the chain proved; the token's TSA name is a claim.
+        return f"trusted: {when}, signed by {token.signer or token.authority or '?'} ({token.detail})"
     if token.status == "not verified":
         claimed = token.authority or token.signer
         who = f', claimed to be from "{claimed}"' if claimed else ""

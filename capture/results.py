@@ -95,29 +95,23 @@ class RunResult:
         )
 
     def summary_lines(self) -> list[str]:
+        """The closing lines for a person, in the reader's language."""
+        from .messages import t
+
         captures = self.manifest.captures
         ok = len(captures) - len(self.failed)
-        lines = [f"{ok} of {len(captures)} captures succeeded; bundle: {self.root}"]
+        lines = [t("run.counted", ok=ok, total=len(captures), root=self.root)]
         if self.interrupted:
-            lines.append("Interrupted: the bundle holds what was captured so far and still verifies.")
-            lines.append(f"Continue later with the same command plus: --resume -o {self.root}")
+            lines += [t("run.interrupted"), t("run.resume", root=self.root)]
         for capture in self.failed:
-            lines.append(f"  failed: {capture.kind} {capture.requested_url}: {capture.error}")
+            lines.append(t("run.failed", kind=capture.kind, url=capture.requested_url, error=capture.error))
         lines.extend(self.notes)
         for token in self.tokens:
-            lines.append(f"Timestamp {token.path}: {token.time or '?'} from {token.authority} "
-                         f"(check it with: evidence verify {self.root})")
+            lines.append(t("run.timestamp", path=token.path, time=token.time or "?",
+                           authority=token.authority, root=self.root))
         if (self.root / "report.pdf").exists():
-            lines.append(f"Report: {self.root / 'report.pdf'}")
+            lines.append(t("run.report", path=self.root / "report.pdf"))
         if ok == 0:
             # Nothing here is evidence of a page: never invite the buyer to quote it.
-            lines.append("No page was captured: the bundle records only the failed attempts, "
-                         "it is not evidence of the pages. Fix the problem above and capture again.")
-            lines.append(f"Fingerprint of that record: {self.fingerprint}")
-            return lines
-        lines.append(f"Fingerprint (SHA-256 of manifest.json): {self.fingerprint}")
-        lines.append(
-            "Quote this fingerprint in your complaint: anyone can check the bundle against it "
-            "with `evidence verify BUNDLE --expect FINGERPRINT` or `sha256sum -c SHA256SUMS`."
-        )
-        return lines
+            return lines + [t("run.nothing"), t("run.record_fingerprint", fingerprint=self.fingerprint)]
+        return lines + [t("run.fingerprint", fingerprint=self.fingerprint), t("run.quote")]

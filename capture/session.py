@@ -18,10 +18,12 @@ from pathlib import Path
 from . import __version__, environment
 from .asyncrun import loop_running, run_async
 from .browserpool import BrowserPool
-from .bundle import MANIFEST, BundleWriter
+from .bundle import MANIFEST, REPORT_FILES, SEALED_LIST, BundleWriter
+from .bundlepath import bundle_path
 from .describe import describe_environment, target_checks
 from .errors import EvidenceError, UsageError, first_line
 from .manifest import Capture, EnvironmentCheck, Manifest, Tool, utc_now
+from .messages import t
 from .options import RunOptions, default_out_dir, login_record, options_from_cli
 from .plan import Target
 from .record import Recorder
@@ -44,7 +46,10 @@ def _open_bundle(options: RunOptions) -> tuple[BundleWriter, Manifest | None]:
 
     if not (Path(root) / MANIFEST).is_file():
         raise UsageError(f"--resume: {root} holds no manifest.json; nothing to resume")
-    require_intact(Path(root), "resume it")
+    checked = require_intact(Path(root), "resume it")
+    for leftover in (f.path for f in checked.files if f.status == "ignored"):
+        # The writer's own half-written files of the crash: going on would seal them.
+        Path(root, *bundle_path(leftover).parts).unlink(missing_ok=True)
     manifest = Manifest.model_validate_json((Path(root) / MANIFEST).read_bytes())
     if manifest.status == "complete":
         raise UsageError(f"--resume: {root} is already complete; start a new bundle with another -o")
@@ -105,6 +110,8 @@ class Session:
         self.manifest: Manifest | None = previous
         self.tmp = Path(tempfile.mkdtemp(prefix="evidence-session-"))
         self.pool: BrowserPool | None = None
+        self._session_files_added = False
+        self._sealed = False  # the final manifest is written
         self.login, self.secrets = login_record(options)
         self.notes: list[str] = []
 
@@ -185,18 +192,35 @@ class Session:
         self.manifest.finished_at = utc_now()
         if self.options.report:
             await self._sealed_report()
+        self.manifest.artifacts.append(self.writer.write_sealed_list(self.manifest))
         fingerprint = self.writer.write_manifest(self.manifest)
-        tokens = await self._timestamp()
+        self._sealed = True
+        # SHA256SUMS at once (a crash while the authority answers must not leave a
+        # manifest that SHA256SUMS disagrees with), and again once the token is there.
         self.writer.write_sums(self.manifest)
+        tokens = await self._timestamp()
+        if tokens:
+            self.writer.write_sums(self.manifest)
         self.result = RunResult(self.writer.root, self.manifest, fingerprint, notes=self.notes, tokens=tokens)
 
     async def _after_interrupt(self) -> None:
         """Ctrl-C: what is captured is saved first, then the HAR/trace if the browser
-        still answers, then the manifest again (status incomplete)."""
+        still answers, then the manifest again: incomplete, unless the seal was written."""
         self.interrupted = True
+        if not self._sealed:
+            self.manifest.status, self.manifest.finished_at = "incomplete", None
+            self._drop_finish_files()
         self._save()
-        await self._session_files()
+        if not self._session_files_added:
+            await self._session_files()
         self.finish_files_only()
+
+    def _drop_finish_files(self) -> None:
+        """The report and sealed list of a finish cut short: they describe a complete
+        run, and this one is not (--resume writes them again)."""
+        self.manifest.artifacts = [a for a in self.manifest.artifacts if a.role not in ("report", "checksums")]
+        for name in (*REPORT_FILES, SEALED_LIST):
+            (self.writer.root / name).unlink(missing_ok=True)
 
     def finish_files_only(self) -> None:
         """Last resort after an interruption: whatever is recorded, verifiable."""
@@ -227,7 +251,7 @@ class Session:
         async with semaphore:
             capture = Capture(index=index, kind=target.kind, requested_url=_recorded_url(target.url),
                               started_at=utc_now(), modified_by_script=bool(target.javascript))
-            self.say(f"[{index}/{total}] {target.kind:<7} {target.url} ...")
+            self.say(t("run.start", index=index, total=total, kind=target.kind, url=target.url))
             began = time.monotonic()
             try:
                 await self._capture_page(capture, target)
@@ -236,7 +260,8 @@ class Session:
                 await self._check_target(capture)
                 self.manifest.captures.append(capture)
                 self._save()
-            self.say(f"[{index}/{total}] {target.kind:<7} {_outcome(capture, time.monotonic() - began)}")
+            self.say(t("run.done", index=index, total=total, kind=target.kind,
+                       **_outcome(capture, time.monotonic() - began)))
 
     async def _capture_page(self, capture: Capture, target: Target) -> None:
         """pages.capture_target, with every way it can fail written on the capture."""
@@ -296,6 +321,7 @@ class Session:
         """Close the contexts, then add the HAR and the traces, redacted, to the bundle."""
         from .redact import Secrets, redact_session_files
 
+        self._session_files_added = True  # once, even if interrupted half-way
         hars, traces = await self.pool.close_contexts(self.notes)
         # Shared with the pages: what their snapshots revealed is known here too.
         self.secrets = Secrets.of(self.secrets)
@@ -332,17 +358,17 @@ class Session:
         return list(stamped.tokens)
 
 
-def _outcome(capture: Capture, seconds: float) -> str:
+def _outcome(capture: Capture, seconds: float) -> dict:
     """The progress line's end: status, time, and what became of the capture."""
     status = capture.response.status if capture.response else "-"
-    verdict = f"FAILED: {capture.error}" if capture.error else "ok"
+    verdict = t("run.failed_verdict", error=capture.error) if capture.error else t("run.ok")
     if not capture.error and isinstance(status, int) and status >= 400:
         # The error page is kept as evidence, but it is no "ok".
-        verdict = f"kept, but the server answered HTTP {status}" + (
-            f" {capture.response.status_text}" if capture.response.status_text else "")
+        text = f" {capture.response.status_text}" if capture.response.status_text else ""
+        verdict = t("run.http_error", status=status, text=text)
     count = len(capture.warnings)
-    extra = f" ({count} warning{'s' if count != 1 else ''})" if count else ""
-    return f"{status} {seconds:.1f} s {verdict}{extra}"
+    extra = "" if not count else t("run.warning") if count == 1 else t("run.warnings", count=count)
+    return dict(status=status, seconds=seconds, verdict=verdict, extra=extra)
 
 
 def _disk_error(writer: BundleWriter, exc: OSError) -> EvidenceError:

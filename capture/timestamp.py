@@ -33,6 +33,7 @@ from .errors import ExitCode, UsageError
 from .limits import MAX_CA_BYTES, MAX_MANIFEST_BYTES, MAX_TOKEN_BYTES, MAX_TOKENS
 from .manifest import Manifest, TimestampCheck, format_utc
 from .results import TokenSummary as StampedToken
+from .display import visible
 from .urls import BadUrl, check_http_url
 
 OPENSSL_TIMEOUT = 30.0
@@ -160,10 +161,16 @@ def parse_reply_text(text: str) -> dict:
         "nonce": None,
     }
     lines = text.splitlines()
+    seen: set[str] = set()
     for i, raw in enumerate(lines):
         key, sep, value = raw.strip().partition(":")
         if not sep:
             continue
+        if key in seen:
+            # openssl prints a URI-form TSA name raw: a later "Message data:" or "Time
+            # stamp:" line may be the token's own text. The first of each is openssl's.
+            continue
+        seen.add(key)
         value = value.strip()
         known = value if value and value != "unspecified" else None
         if key == "Status":
@@ -178,7 +185,8 @@ def parse_reply_text(text: str) -> dict:
             info["serial"] = known
         elif key == "TSA":
             # 'DirName:/CN=Test TSA/O=...' or a URI/DNS GeneralName
-            info["tsa_name"] = known.split(":", 1)[1] if known and ":" in known else known
+            info["tsa_name"] = visible(known.split(":", 1)[1] if known and ":" in known else known)
+            break  # what follows the TSA name may be the token's own text
         elif key == "Hash Algorithm":
             info["hash_algorithm"] = known.lower() if known else None
         elif key == "Policy OID":
@@ -217,7 +225,8 @@ def _signer(token_der: bytes) -> tuple[str | None, str]:
              "-nameopt", "utf8,sep_comma_plus_space,sname"]
         )
     subject = proc.stdout.decode("utf-8", "replace").strip() if proc.returncode == 0 else ""
-    return subject.removeprefix("subject=").strip() or None, "ok"
+    # A certificate subject is the signer's own words: shown, never obeyed (no escapes, no bidi).
+    return visible(subject.removeprefix("subject=").strip()) or None, "ok"
 
 
 def _read_token(path: Path) -> tuple[dict, bool]:
@@ -427,8 +436,8 @@ def check_token(name: str, token: bytes, manifest_bytes: bytes, tsa_cas: list[Pa
     the authority's name is then the token's own claim. Never raises for a bad token
     (verify treats bundles as hostile); UsageError only for an unreadable --tsa-ca file.
     """
-    ca_pem = load_ca_bundle(tsa_cas) if tsa_cas else None
     try:
+        ca_pem = load_ca_bundle(tsa_cas) if tsa_cas else None
         info = token_info(token)
     except OpensslMissing as exc:
         return TimestampCheck(path=name, status="not verified", detail=f"{exc}; token not checked")
@@ -510,7 +519,10 @@ def _verify_chain(check: TimestampCheck, token: bytes, manifest_bytes: bytes, in
         check.detail = f"matches manifest.json; signed by an authority that chains to {against}"
         return
     reason = _last_error(proc)
-    if "signer certificate not found" in reason:
+    if "imprint mismatch" in reason:
+        # openssl compared the token with the manifest itself: it is over other data.
+        check.status, check.detail = "invalid", f"made over other data than this manifest.json ({reason})"
+    elif "signer certificate not found" in reason:
         check.detail = ("matches manifest.json, but the token does not carry its signer certificate: "
                         "who signed it is unproven (pass the TSA certificate with --tsa-ca)")
     elif ca_pem is not None:

@@ -1,10 +1,13 @@
-"""Hostile reader: a bundle directory or .zip in, a VerificationReport out.
+"""Hostile reader: a bundle directory, its .zip or its .partK.zip files in, a
+VerificationReport out.
 
 Everything in the bundle is treated as written by an adversary: names are checked
 before they are looked up, symlinks and special files are reported and never
 opened, zips are read in place (never extracted) with their declared sizes
 bounded, and every read is bounded. Only a path that is not a bundle at all is
-a UsageError; every other problem becomes part of the verdict.
+a UsageError; every other problem becomes part of the verdict. The parts of an
+`evidence pack --max-mb` upload are read as one bundle: the union of their entries,
+each part's record (capture/parts.py) only naming the parts, never vouching for files.
 
 Speed: the files are hashed in a thread pool (hashlib releases the GIL) that is
 started before pydantic is imported, so model construction and manifest
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from .bundlepath import UnsafePath, bundle_path
 from .errors import UsageError
-from .parts import PartRecord, PartRecordError, PartsSorted, missing_part_of, sort_parts
+from .parts import MAX_PARTS, PartRecord, PartRecordError, PartsSorted, missing_part_of, sort_parts
 from .parts import parse as parse_part_record
 from .zipsource import EntryUnreadable, NotAZip, ZipEntry, ZipReader, ZipRefused
 
@@ -72,6 +75,7 @@ _FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 _SEVERITY = {
     "ok": None,
     "unsealed": None,
+    "ignored": None,
     "altered": ALTERED,
     "missing": ALTERED,
     "unexpected": ALTERED,
@@ -645,6 +649,8 @@ def verify(path: Path | Sequence[Path], tsa_cas: Sequence[Path] = (),
     paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
     if not paths:
         raise UsageError("give a bundle directory, its .zip, or all its .partK.zip files")
+    if len(paths) > MAX_PARTS:
+        raise UsageError(f"{len(paths)} files given; a bundle has at most {MAX_PARTS} parts")
     expect = check_fingerprint(expect) if expect is not None else None
     findings = _Findings()
     opened = _open_source(paths, findings)
@@ -948,16 +954,17 @@ class _Comparison:
                 self.f.file(rel, "unsealed", unsealed, expected=expected, actual=actual)
 
     def _unsealed_reason(self, rel: str) -> str | None:
-        from .bundle import REPORT_FILES, is_unsealed_rendering
+        from .bundle import is_legacy_report, is_unsealed_rendering
 
         if self.manifest is None:
             return None
         if is_unsealed_rendering(rel):
             return ("a report rendered after the bundle was sealed: not covered by the fingerprint, "
-                    "so it proves nothing; the sealed report is report.pdf")
-        if rel in REPORT_FILES and rel not in self.in_manifest:
-            return ("not covered by the fingerprint (written outside the manifest, by --no-report "
-                    "and a later `evidence report`, or by an older version): it proves nothing")
+                    "so it proves nothing; only a report listed in manifest.json is sealed")
+        if is_legacy_report(rel, self.manifest):
+            # Any other report file outside the manifest is unexpected: ALTERED.
+            return (f"not covered by the fingerprint (written outside the manifest by evidence-capture "
+                    f"{self.manifest.tool.version}, which did not seal reports): it proves nothing")
         return None
 
     def _strays(self, known: set[str], sums: dict[str, str]) -> None:
@@ -965,7 +972,8 @@ class _Comparison:
             if self._writer_leftover(rel):
                 # The writer's own half-written file from a crash: the design promises
                 # that such a bundle still verifies for what it holds.
-                self.f.file(rel, "ok", "temporary file of a write cut short by a crash; not evidence, ignored")
+                self.f.file(rel, "ignored", "temporary file of a write cut short by a crash: not evidence, "
+                                            "not checked (--resume removes it)")
                 continue
             self.f.file(rel, "unexpected", f"not listed in {MANIFEST} or {SUMS}")
 
@@ -978,8 +986,15 @@ class _Comparison:
         if match is None:
             return False
         folder, name = match["folder"] or "", match["name"]
+        if folder == "" and name in (MANIFEST, SUMS):
+            return True  # the two files rewritten after every capture
+        # Every other file is written once: a temp name next to one the manifest already
+        # lists cannot be a leftover (the rename would have consumed it).
+        target = f"{folder}/{name}" if folder else name
+        if target in self.in_manifest:
+            return False
         if folder == "":
-            return name in (MANIFEST, SUMS) or _WRITER_ROOT_FILE.fullmatch(name) is not None
+            return _WRITER_ROOT_FILE.fullmatch(name) is not None
         return _WRITER_CAPTURE_DIR.fullmatch(folder) is not None and \
             _WRITER_CAPTURE_FILE.fullmatch(name) is not None
 

@@ -10,6 +10,7 @@ import zipfile
 from datetime import timedelta
 from pathlib import Path
 
+from capture import __version__
 from capture.bundle import BundleWriter
 from capture.manifest import (
     BrowserInfo,
@@ -93,7 +94,7 @@ def make_bundle(
     rng = random.Random(seed)
     writer = BundleWriter.create(root)
     manifest = Manifest(
-        tool=Tool(version="0.1.0"),
+        tool=Tool(version=__version__),
         status="incomplete",
         started_at=utc_now(),
         case=Case(title="卡密未到账 / code never arrived", platform="test", order_id="A0001"),
@@ -122,6 +123,7 @@ def make_bundle(
         writer.write_artifact("report.html", "<html><body>证据报告 evidence report</body></html>\n".encode(),
                               "report", "text/html; charset=utf-8")
     )
+    manifest.artifacts.append(writer.write_sealed_list(manifest))
     writer.write_manifest(manifest)
     writer.write_sums(manifest)
     return Path(root)

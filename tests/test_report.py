@@ -281,7 +281,7 @@ def test_sealed_report_shows_every_evidence_hash_and_where_the_fingerprint_is(bu
     assert _fingerprint(bundle) not in html
     assert "This report is sealed" in html and "本报告已封存" in html
     assert "SHA-256 of manifest.json" in html
-    assert "evidence verify BUNDLE --expect FINGERPRINT" in html and "sha256sum -c SHA256SUMS" in html
+    assert "evidence verify BUNDLE --expect FINGERPRINT" in html and "sha256sum -c sealed.sha256" in html
     assert "openssl ts -verify -data manifest.json -in manifest.json.tsr" in html
     assert "openssl ts -reply -in manifest.json.tsr -text" in html
     assert "tsa.test" in html  # the authority it was requested from, not a claimed result
@@ -348,7 +348,7 @@ def test_a_png_header_claiming_absurd_dimensions_gives_a_bounded_report(tmp_path
     writer = BundleWriter.create(tmp_path / "absurd")
     claims = png_header(1, 4_000_000_000) + b"\0" * 64
     manifest = Manifest(tool=Tool(version="0.1.0"), status="complete", started_at=utc_now(),
-                        environment=fake_environment())
+                        finished_at=utc_now(), environment=fake_environment())
     capture = Capture(index=1, kind="page", requested_url="http://127.0.0.1/x", started_at=utc_now())
     capture.artifacts.append(writer.write_artifact("captures/01-page/screenshot.png", claims,
                                                    "screenshot", "image/png"))
@@ -394,7 +394,7 @@ def _segment_bundle(root: Path, sizes: list[tuple[int, int, int]]) -> Manifest:
     images of the demo's size ratio (as many pixel rows as CSS px)."""
     writer = BundleWriter.create(root)
     manifest = Manifest(tool=Tool(version="0.1.0"), status="complete", started_at=utc_now(),
-                        environment=fake_environment())
+                        finished_at=utc_now(), environment=fake_environment())
     chat = Capture(index=1, kind="chat", requested_url="http://127.0.0.1/chat", started_at=utc_now())
     for number, (top, height, width) in enumerate(sizes, 1):
         chat.artifacts.append(writer.write_artifact(

@@ -243,3 +243,74 @@ def test_a_manifest_cannot_claim_the_unsealed_folder(sealed):
     report = verify(root)
     assert report.verdict == "INVALID"
     assert "reserved" in checks(report, "unsafe")["unsealed/report-1.pdf"]
+
+
+def test_a_report_file_outside_the_manifest_is_unexpected_not_unsealed(sealed):
+    root, fingerprint = sealed
+    (root / "report.pdf").write_bytes(b"%PDF-1.4 forged")  # the bundle seals only report.html
+    rewrite_sums(root)
+    report = verify(root, expect=fingerprint)
+    assert report.verdict == "ALTERED"
+    assert "report.pdf" in checks(report, "unexpected")
+
+
+def _legacy(root: Path) -> str:
+    """A bundle as 0.1.0 wrote it: the report outside the manifest, covered by SHA256SUMS."""
+    def unseal(manifest):
+        manifest["tool"]["version"] = "0.1.0"
+        manifest["artifacts"] = [a for a in manifest["artifacts"] if a["role"] != "report"]
+
+    edit_manifest(root, unseal)
+    rewrite_sums(root)
+    return hashlib.sha256((root / "manifest.json").read_bytes()).hexdigest()
+
+
+def test_a_bundle_from_before_reports_were_sealed_still_verifies_and_says_so(sealed):
+    root, _ = sealed
+    fingerprint = _legacy(root)
+    report = verify(root, expect=fingerprint)
+    assert report.verdict == "INTACT" and report.report_sealed is False
+    assert "did not seal reports" in checks(report, "unsealed")["report.html"]
+    # Adding to it (stamp, report) rewrites SHA256SUMS: the old report stays covered.
+    from capture.bundle import BundleWriter
+    from capture.manifest import Manifest
+
+    BundleWriter(root).write_sums(Manifest.model_validate_json((root / "manifest.json").read_bytes()))
+    assert verify(root, expect=fingerprint).verdict == "INTACT"
+
+
+@pytest.mark.parametrize("name", ["manifest.json.1.tsr", "manifest.json.\u00b2.tsr", "manifest.json.\u0662.tsr",
+                                  "manifest.json.0.tsr", "manifest.json.01.tsr"])
+def test_token_names_the_writer_never_writes_are_unexpected(sealed, name):
+    root, _ = sealed
+    (root / name).write_bytes(b"not a token")
+    rewrite_sums(root)
+    report = verify(root)
+    assert report.verdict == "ALTERED" and report.timestamps == []
+
+
+def _plain_check(root: Path, fingerprint: str) -> bool:
+    """The three coreutils commands the report and README give a mediator."""
+    run = lambda cmd: subprocess.run(cmd, shell=True, cwd=root, capture_output=True, text=True, timeout=60)  # noqa: E731
+    digest = run("sha256sum manifest.json").stdout.split()[0]
+    listed = run("grep -c $(sha256sum sealed.sha256 | cut -c1-64) manifest.json").stdout.strip()
+    return digest == fingerprint and listed == "1" and run("sha256sum -c sealed.sha256").returncode == 0
+
+
+@pytest.mark.skipif(not shutil.which("sha256sum"), reason="needs coreutils")
+def test_plain_tools_check_the_whole_seal_and_catch_a_forged_report(sealed):
+    root, fingerprint = sealed
+    assert _plain_check(root, fingerprint)
+    (root / "report.html").write_bytes(FORGED)
+    rewrite_sums(root)  # SHA256SUMS agrees with the forgery...
+    assert subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=root, capture_output=True).returncode == 0
+    assert not _plain_check(root, fingerprint)  # ...the sealed list does not
+
+
+def test_the_sealed_list_names_every_sealed_file_once(sealed):
+    root, _ = sealed
+    manifest = json.loads((root / "manifest.json").read_text())
+    paths = [a["path"] for a in manifest["artifacts"]] + [
+        a["path"] for c in manifest["captures"] for a in c["artifacts"]]
+    lines = (root / "sealed.sha256").read_text().splitlines()
+    assert sorted(line.split("  ", 1)[1] for line in lines) == sorted(p for p in paths if p != "sealed.sha256")

@@ -125,11 +125,23 @@ def test_interrupted_bundle_is_intact_but_incomplete(tmp_path):
 
 def test_crash_leftover_temp_file_does_not_spoil_an_interrupted_bundle(tmp_path):
     root = make_bundle(tmp_path / "bundle", n_captures=2, complete=False)
-    leftover = root / "captures" / "02-product" / ".screenshot.png.4242.tmp"
+    leftover = root / "captures" / "03-chat" / ".screenshot.png.4242.tmp"  # capture 3 was being made
+    leftover.parent.mkdir()
     leftover.write_bytes(b"half a png")
     report = verify(root)
     assert report.verdict == "INTACT" and report.complete is False
-    assert [f.status for f in report.files if "4242" in f.path] == ["ok"]
+    assert [f.status for f in report.files if "4242" in f.path] == ["ignored"]
+    # Resuming removes it: the finished bundle must not carry it.
+    from capture.session import RunOptions, _open_bundle
+
+    _open_bundle(RunOptions(targets=[], out_dir=root, resume=True))
+    assert not leftover.exists() and verify(root).files == []
+
+
+def test_a_temp_name_beside_a_file_the_manifest_lists_is_no_leftover(tmp_path):
+    root = make_bundle(tmp_path / "bundle", n_captures=2, complete=False)
+    (root / "captures" / "02-product" / ".page.html.4242.tmp").write_bytes(b"<h1>forged</h1>")
+    assert verify(root).verdict == "ALTERED"
 
 
 @pytest.mark.parametrize("name", [

@@ -52,8 +52,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "FINGERPRINT: the one quoted in the complaint)",
     ),
     "howto_sums_sealed": (
-        "或在证据包文件夹中：每行都应为 OK，且摘要等于投诉中引用的指纹",
-        "or, in the bundle folder: every line must say OK, and the digest must be the quoted fingerprint",
+        "或只用系统自带工具，在证据包文件夹中：第一个命令显示的值应等于投诉中引用的指纹，第二个应显示 1"
+        "（清单记录了 sealed.sha256），第三个每行都应为 OK",
+        "or with plain tools, in the bundle folder: the first must print the quoted fingerprint, the second 1 "
+        "(the manifest records sealed.sha256), the third OK on every line",
     ),
     "howto_openssl": (
         "有时间戳时：用机构的根证书核验签名链（{show} 显示时间与机构）",

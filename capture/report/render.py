@@ -149,8 +149,8 @@ def _seal_box(w: Words, fingerprint: str | None, rendered_at: str | None) -> str
         f"<h3>{w('howto')}</h3>"
         '<ol class="howto">'
         f"<li>{cmd('evidence verify BUNDLE --expect FINGERPRINT')}: {w('howto_expect')}</li>"
-        f"<li>{cmd('sha256sum -c SHA256SUMS')} · {cmd('openssl dgst -sha256 manifest.json')}: "
-        f"{w('howto_sums_sealed')}</li>"
+        f"<li>{cmd('sha256sum manifest.json')} · {cmd('grep -c $(sha256sum sealed.sha256 | cut -c1-64) manifest.json')}"
+        f" · {cmd('sha256sum -c sealed.sha256')}: {w('howto_sums_sealed')}</li>"
         f"<li>{cmd('openssl ts -verify -data manifest.json -in manifest.json.tsr -CAfile TSA-CA.pem')}: "
         f"{w('howto_openssl', show=cmd('openssl ts -reply -in manifest.json.tsr -text'))}</li>"
         "</ol></div>"
@@ -294,6 +294,22 @@ def _appendix(w: Words, manifest: Manifest, zone) -> str:
     return "".join(out)
 
 
+def _screen_rows(w: Words, env) -> list[tuple[str, str]]:
+    """The viewport, the emulated phone, and the browser's own user agent when pages
+    were told another."""
+    rows = [(w("viewport"), f"{env.viewport.width} × {env.viewport.height}")]
+    if env.device:
+        d = env.device
+        touch = w.pair(("触屏", "touch")) if d.has_touch else ""
+        mobile = w.pair(("移动端", "mobile")) if d.is_mobile else ""
+        notes = ", ".join(part for part in (f"× {d.device_scale_factor:g}", mobile, touch) if part)
+        rows.append((w.pair(("模拟设备", "Emulated device")), f"{e(d.name)} ({notes})"))
+    if env.browser.browser_user_agent:
+        rows.append((w.pair(("浏览器自身的 User-Agent", "Browser's own user agent")),
+                     f'<span class="mono">{e(env.browser.browser_user_agent)}</span>'))
+    return rows
+
+
 def _environment(w: Words, manifest: Manifest) -> str:
     env = manifest.environment
     b = env.browser
@@ -317,7 +333,7 @@ def _environment(w: Words, manifest: Manifest) -> str:
     if b.remote_endpoint:
         rows.append((w("remote"), f'<span class="mono">{e(b.remote_endpoint)}</span>'))
     rows += [
-        (w("viewport"), f"{env.viewport.width} × {env.viewport.height}"),
+        *_screen_rows(w, env),
         (w("locale"), e(env.locale)),
         (w("timezone"), e(env.timezone)),
     ]
