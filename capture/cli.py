@@ -249,6 +249,16 @@ def main():
 # --- capture ---------------------------------------------------------------------------
 
 
+def _list_devices(ctx, _param, value):
+    if not value or ctx.resilient_parsing:
+        return
+    from .options import device_names
+
+    for name in device_names():
+        click.echo(name)
+    ctx.exit(0)
+
+
 @main.command("capture", cls=TargetOrderCommand, help="cmd.capture", epilog="cmd.capture.examples")
 @click.argument("urls", nargs=-1)
 @option("--order", "orders", multiple=True, metavar="URL", help="opt.order")
@@ -271,8 +281,17 @@ def main():
         help="opt.max_chat_scrolls")
 @option("--jobs", type=click.IntRange(1, 32), metavar="N", help="opt.jobs")
 @option("--no-trace", is_flag=True, help="opt.no_trace")
+@option("--trace-screenshots", is_flag=True, help="opt.trace_screenshots")
 @option("--no-report", is_flag=True, help="opt.no_report")
 @option("--headed", is_flag=True, help="opt.headed")
+@option("--device", metavar="NAME",
+        help='Be this phone or tablet (a Playwright device name, e.g. "iPhone 13"): its screen, '
+        "scale, touch and user agent, for pages that open only on a phone. See --list-devices.")
+@option("--list-devices", is_flag=True, is_eager=True, expose_value=False, callback=_list_devices,
+        help="Print the device names --device accepts, and exit.")
+@option("--headless-user-agent", is_flag=True,
+        help='Keep the headless browser\'s own user agent ("HeadlessChrome"); by default pages '
+        'see the same string with "Chrome", as some shops refuse headless browsers.')
 @option("--resume", is_flag=True, help="opt.resume")
 @option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True,
         help="opt.report_lang")

@@ -12,6 +12,7 @@ Terms, used the same way everywhere: 证据包 bundle, 指纹 fingerprint, 核�
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 
@@ -59,6 +60,65 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "run.http_error": ("已保存，但服务器返回 HTTP {status}{text}", "kept, but the server answered HTTP {status}{text}"),
     "run.warning": ("（1 条警告）", " (1 warning)"),
     "run.warnings": ("（{count} 条警告）", " ({count} warnings)"),
+    # --- network errors, as a person reads them (the raw code stays in brackets) --------
+    "net.ERR_NAME_NOT_RESOLVED": ("无法解析域名 {host}", "the name {host} could not be resolved"),
+    "net.ERR_CONNECTION_REFUSED": ("{host} 拒绝连接", "{host} refused the connection"),
+    "net.ERR_CONNECTION_RESET": ("与 {host} 的连接被重置", "the connection to {host} was reset"),
+    "net.ERR_CONNECTION_CLOSED": ("{host} 关闭了连接", "{host} closed the connection"),
+    "net.ERR_CONNECTION_TIMED_OUT": ("连接 {host} 超时", "connecting to {host} timed out"),
+    "net.ERR_TIMED_OUT": ("等待 {host} 超时", "waiting for {host} timed out"),
+    "net.ERR_INTERNET_DISCONNECTED": ("本机没有联网", "this computer is not connected to the internet"),
+    "net.ERR_ADDRESS_UNREACHABLE": ("无法到达 {host}", "{host} cannot be reached"),
+    "net.ERR_CERT_AUTHORITY_INVALID": ("{host} 的证书不是可信机构签发的", "{host}'s certificate is not from a trusted authority"),
+    "net.ERR_CERT_COMMON_NAME_INVALID": ("{host} 的证书不属于这个域名", "{host}'s certificate is for another name"),
+    "net.ERR_CERT_DATE_INVALID": ("{host} 的证书已过期或尚未生效", "{host}'s certificate has expired or is not yet valid"),
+    "net.ERR_SSL_PROTOCOL_ERROR": ("与 {host} 的加密连接出错", "the secure connection to {host} failed"),
+    "net.ERR_TOO_MANY_REDIRECTS": ("{host} 重定向次数过多", "{host} redirected too many times"),
+    "net.ERR_PROXY_CONNECTION_FAILED": ("无法连接代理服务器", "the proxy server could not be reached"),
+    "net.ERR_BLOCKED_BY_CLIENT": ("请求被浏览器拦截", "the browser blocked the request"),
+    "net.explained": ("{sentence}（{code}）", "{sentence} ({code})"),
+    # --- verify's prose (the keywords INTACT / ALTERED / INVALID never change) ----------
+    "verify.fingerprint": ("指纹（manifest.json 的 SHA-256）：{fingerprint}",
+                           "fingerprint (SHA-256 of manifest.json): {fingerprint}"),
+    "verify.expected": ("           = 与 --expect 给出的指纹一致", "           = the fingerprint given with --expect"),
+    "verify.captured": ("采集时间：{started} .. {finished}", "captured: {started} .. {finished}"),
+    "verify.unfinished": ("（未完成）", "(unfinished)"),
+    "verify.intact": ("INTACT：{files} 个文件与清单一致{extra}", "INTACT: {files} files match the manifest{extra}"),
+    "verify.intact_interrupted": ("；这次采集被中断，证据包只有中断前完成的 {captures} 项采集",
+                                  "; the run was interrupted, so the bundle holds only the {captures} "
+                                  "capture(s) finished before it stopped"),
+    "verify.altered": ("ALTERED：证据包在采集之后被改动过（见上面各行）",
+                       "ALTERED: the bundle was changed after capture (see the lines above)"),
+    "verify.invalid": ("INVALID：这不是一个格式正确的证据包（见上面各行）",
+                       "INVALID: this is not a well-formed evidence bundle (see the lines above)"),
+    "verify.parts_missing": ("ALTERED：{named}：请给出全部分卷（缺少的分卷里的文件无法核验）",
+                             "ALTERED: {named}: give every part (the files in a missing part cannot be checked)"),
+    "verify.part_missing": ("缺少第 {part}/{of} 卷（{path}）", "part {part} of {of} is missing ({path})"),
+    "verify.legacy_report": ("NOTE       report.html/report.pdf 不受指纹保护（在封存之外生成）：请以采集到的文件为准，不要依赖这份报告。",
+                             "NOTE       report.html/report.pdf are not covered by the fingerprint "
+                             "(made outside the seal): rely on the captured files, not on that report."),
+    "verify.time_proven": ("可信时间戳证明：manifest.json 及其列出的每个文件在 {time} 时已存在且未被改动。",
+                           "A trusted timestamp proves that manifest.json, and so every file it lists, "
+                           "existed unchanged at {time}."),
+    "verify.anyone_stamps": ("任何人都可以在任何时候给证据包加时间戳：请确认这个时间就是投诉中所说的采集时间，或加上 --expect 指纹 再核验。",
+                             "Anyone can timestamp a bundle at any time: check that this time is when the "
+                             "complaint says the capture was made, or run with --expect FINGERPRINT."),
+    "verify.quoted": ("这正是投诉中引用的那个证据包。没有可信时间戳，采集时间只依据采集电脑自己的时钟。",
+                      "This is the bundle whose fingerprint was quoted. Without a trusted timestamp, "
+                      "when it was made rests only on the capturing computer's clock."),
+    "verify.proves_only": ("没有可信时间戳时，这只能证明文件与证据包自己的清单一致。只有上面的指纹与投诉中引用的指纹相同，"
+                           "它才是投诉所说的那个证据包：请核对，或运行 evidence verify BUNDLE --expect 指纹。",
+                           "Without a trusted timestamp this proves only that the files match this "
+                           "bundle's own manifest. It is the bundle quoted in the complaint only if the "
+                           "fingerprint above is the one quoted there: compare them, or run "
+                           "evidence verify BUNDLE --expect FINGERPRINT."),
+    "verify.token_trusted": ("trusted（可信）：{time}，签名者 {signer}（{detail}）",
+                             "trusted: {time}, signed by {signer} ({detail})"),
+    "verify.token_unproven": ("not verified（未核验）：声称时间 {time}{who}；{detail}",
+                              "not verified: states {time}{who}; {detail}"),
+    "verify.token_claimed": ("，声称来自“{claimed}”", ', claimed to be from "{claimed}"'),
+    "verify.token_invalid": ("invalid（无效）：{detail}", "invalid: {detail}"),
+    "verify.no_time": ("无时间", "no time"),
     # --- help: the group and shared options ----------------------------------------------
     "cmd.main": (
         "把网页采集成证据包：每个文件都算出哈希、可加时间戳，任何人都能核验。\n\n"
@@ -196,6 +256,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "but that one is not sealed: the fingerprint does not cover it.",
     ),
     "opt.resume": ("继续 -o 里没采集完的证据包。", "Continue an unfinished bundle in -o."),
+    "opt.trace_screenshots": (
+        "在操作追踪（trace.zip）里也保存录屏画面。默认不保存：截图已经记录了每个页面，而录屏会让证据包大好几倍。",
+        "Keep screencast frames in the Playwright trace. Off by default: the screenshots already show "
+        "every page, and the frames made the bundle several times larger.",
+    ),
     # --- help: the other commands --------------------------------------------------------
     "cmd.verify": (
         "核验证据包目录或 .zip：INTACT（完好）、ALTERED（被改动过）或 INVALID（无效）。\n\n"
@@ -398,3 +463,21 @@ def t(message_id: str, /, **values) -> str:
     """The message in the current language; an unknown id is a bug (KeyError)."""
     zh, en = MESSAGES[message_id]
     return (zh if language() == "zh" else en).format(**values)
+
+
+_NET_CODE = re.compile(r"net::(ERR_[A-Z_]+)")
+_URL_HOST = re.compile(r"\b(?:https?|wss?)://([^/\s:?#]+)")
+
+
+def explain_network_error(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """A Chromium network error as a plain sentence in the reader's language, the raw
+    code kept in brackets: "无法解析域名 shop.example (net::ERR_NAME_NOT_RESOLVED)".
+    Text without a known code comes back unchanged."""
+    found = _NET_CODE.search(text or "")
+    if not found or f"net.{found.group(1)}" not in MESSAGES:
+        return text
+    host_found = _URL_HOST.search(text)
+    host = host_found.group(1) if host_found else "?"
+    index = 0 if language(environ if environ is not None else os.environ) == "zh" else 1
+    sentence = MESSAGES[f"net.{found.group(1)}"][index].format(host=host)
+    return MESSAGES["net.explained"][index].format(sentence=sentence, code=found.group(0))

@@ -27,19 +27,21 @@ def print_verification(report: VerificationReport, as_json: bool) -> None:
     for token in report.timestamps:
         click.echo(f"TIMESTAMP  {token.path} {_token_line(token)}")
     if report.fingerprint:
-        click.echo(f"fingerprint (SHA-256 of manifest.json): {report.fingerprint}")
+        click.echo(t("verify.fingerprint", fingerprint=report.fingerprint))
     if report.fingerprint_matches:
-        click.echo("           = the fingerprint given with --expect")
+        click.echo(t("verify.expected"))
     if report.started_at:
-        click.echo(f"captured: {report.started_at} .. {report.finished_at or '(unfinished)'}")
+        click.echo(t("verify.captured", started=report.started_at,
+                     finished=report.finished_at or t("verify.unfinished")))
     for line in _what_it_proves(report):
         click.echo(line)
     # The verdict stays the last line: people and scripts look there.
     missing = [part for part in report.parts if part.status == "missing"]
     if missing and report.verdict == "ALTERED":
         # Not "changed after capture": what was given is not the whole bundle.
-        named = "; ".join(f"part {part.part} of {part.of} is missing ({part.path})" for part in missing)
-        click.echo(f"ALTERED: {named}: give every part (the files in a missing part cannot be checked)")
+        named = "; ".join(t("verify.part_missing", part=part.part, of=part.of, path=part.path)
+                          for part in missing)
+        click.echo(t("verify.parts_missing", named=named))
         return
     click.echo(_verdict_line(report))
 
@@ -53,27 +55,23 @@ def _part_line(part) -> str:
 
 def _token_line(token) -> str:
     """The time claim and how far it is proven; the authority is a fact only if trusted."""
-    when = token.time or "no time"
+    when = token.time or t("verify.no_time")
     if token.status == "trusted":
         # The signer's certificate is what the chain proved; the token's TSA name is a claim.
-        return f"trusted: {when}, signed by {token.signer or token.authority or '?'} ({token.detail})"
+        return t("verify.token_trusted", time=when, signer=token.signer or token.authority or "?",
+                 detail=token.detail)
     if token.status == "not verified":
         claimed = token.authority or token.signer
-        who = f', claimed to be from "{claimed}"' if claimed else ""
-        return f"not verified: states {when}{who}; {token.detail}"
-    return f"invalid: {token.detail}"
+        who = t("verify.token_claimed", claimed=claimed) if claimed else ""
+        return t("verify.token_unproven", time=when, who=who, detail=token.detail)
+    return t("verify.token_invalid", detail=token.detail)
 
 
 def _verdict_line(report: VerificationReport) -> str:
     if report.verdict == "INTACT":
-        extra = "" if report.complete else (
-            f"; the run was interrupted, so the bundle holds only the {report.captures} "
-            "capture(s) finished before it stopped"
-        )
-        return f"INTACT: {report.files_checked} files match the manifest{extra}"
-    if report.verdict == "ALTERED":
-        return "ALTERED: the bundle was changed after capture (see the lines above)"
-    return "INVALID: this is not a well-formed evidence bundle (see the lines above)"
+        extra = "" if report.complete else t("verify.intact_interrupted", captures=report.captures)
+        return t("verify.intact", files=report.files_checked, extra=extra)
+    return t("verify.altered") if report.verdict == "ALTERED" else t("verify.invalid")
 
 
 def _what_it_proves(report: VerificationReport) -> list[str]:
@@ -82,23 +80,16 @@ def _what_it_proves(report: VerificationReport) -> list[str]:
         return []
     lines = []
     if report.complete and report.report_sealed is False:
-        lines.append("NOTE       report.html/report.pdf are not covered by the fingerprint "
-                     "(made outside the seal): rely on the captured files, not on that report.")
-    trusted = [t for t in report.timestamps if t.status == "trusted"]
+        lines.append(t("verify.legacy_report"))
+    trusted = [token for token in report.timestamps if token.status == "trusted"]
     if trusted:
-        lines.append(f"A trusted timestamp proves that manifest.json, and so every file it lists, "
-                     f"existed unchanged at {trusted[0].time}.")
+        lines.append(t("verify.time_proven", time=trusted[0].time))
         if not report.fingerprint_matches:
-            lines.append("Anyone can timestamp a bundle at any time: check that this time is when the "
-                         "complaint says the capture was made, or run with --expect FINGERPRINT.")
+            lines.append(t("verify.anyone_stamps"))
     elif report.fingerprint_matches:
-        lines.append("This is the bundle whose fingerprint was quoted. Without a trusted timestamp, "
-                     "when it was made rests only on the capturing computer's clock.")
+        lines.append(t("verify.quoted"))
     else:
-        lines.append("Without a trusted timestamp this proves only that the files match this "
-                     "bundle's own manifest. It is the bundle quoted in the complaint only if the "
-                     "fingerprint above is the one quoted there: compare them, or run "
-                     "evidence verify BUNDLE --expect FINGERPRINT.")
+        lines.append(t("verify.proves_only"))
     return lines
 
 

@@ -96,7 +96,7 @@ class RunResult:
 
     def summary_lines(self) -> list[str]:
         """The closing lines for a person, in the reader's language."""
-        from .messages import t
+        from .messages import explain_network_error, t
 
         captures = self.manifest.captures
         ok = len(captures) - len(self.failed)
@@ -104,7 +104,8 @@ class RunResult:
         if self.interrupted:
             lines += [t("run.interrupted"), t("run.resume", root=self.root)]
         for capture in self.failed:
-            lines.append(t("run.failed", kind=capture.kind, url=capture.requested_url, error=capture.error))
+            lines.append(t("run.failed", kind=capture.kind, url=capture.requested_url,
+                           error=explain_network_error(capture.error)))
         lines.extend(self.notes)
         for token in self.tokens:
             lines.append(t("run.timestamp", path=token.path, time=token.time or "?",

@@ -23,7 +23,7 @@ from .bundlepath import bundle_path
 from .describe import describe_environment, target_checks
 from .errors import EvidenceError, UsageError, first_line
 from .manifest import Capture, EnvironmentCheck, Manifest, Tool, utc_now
-from .messages import t
+from .messages import explain_network_error, t
 from .options import RunOptions, default_out_dir, login_record, options_from_cli
 from .plan import Target
 from .record import Recorder
@@ -361,7 +361,7 @@ class Session:
 def _outcome(capture: Capture, seconds: float) -> dict:
     """The progress line's end: status, time, and what became of the capture."""
     status = capture.response.status if capture.response else "-"
-    verdict = t("run.failed_verdict", error=capture.error) if capture.error else t("run.ok")
+    verdict = t("run.failed_verdict", error=explain_network_error(capture.error)) if capture.error else t("run.ok")
     if not capture.error and isinstance(status, int) and status >= 400:
         # The error page is kept as evidence, but it is no "ok".
         text = f" {capture.response.status_text}" if capture.response.status_text else ""

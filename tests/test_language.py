@@ -198,3 +198,42 @@ def test_help_is_chinese_outside_the_test_runner_too():
     assert result.returncode == 0, result.stderr
     assert out.startswith("用法：evidence [OPTIONS] COMMAND [ARGS]...")
     assert "把网页采集成证据包" in out
+
+
+def test_network_errors_are_a_plain_sentence_with_the_code_kept():
+    from capture.messages import explain_network_error
+
+    raw = "could not load the page: Page.goto: net::ERR_NAME_NOT_RESOLVED at https://shop.example/order/1"
+    assert explain_network_error(raw, {"LANG": "zh_CN.UTF-8"}) == "无法解析域名 shop.example（net::ERR_NAME_NOT_RESOLVED）"
+    assert explain_network_error(raw, {"LANG": "C.UTF-8"}) == (
+        "the name shop.example could not be resolved (net::ERR_NAME_NOT_RESOLVED)")
+    assert explain_network_error("capture failed: boom", {"LANG": "zh_CN"}) == "capture failed: boom"
+
+
+def test_a_refused_capture_is_explained_on_the_console_and_recorded_raw(tmp_path):
+    from .servers import serve
+
+    with serve() as site:
+        dead = site
+    out = tmp_path / "bundle"
+    result = CliRunner().invoke(main, ["capture", f"{dead}/x", "--no-report", "--no-trace", "--timeout", "5",
+                                       "-o", str(out)], env={"LANG": "zh_CN.UTF-8", "EVIDENCE_LANG": ""})
+    assert result.exit_code == 1
+    assert "127.0.0.1 拒绝连接（net::ERR_CONNECTION_REFUSED）" in result.output
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert "拒绝" not in manifest and "net::ERR_CONNECTION_REFUSED" in manifest  # the record stays as given
+
+
+def test_verify_speaks_the_readers_language_and_its_json_does_not(tmp_path):
+    from .bundles import make_bundle
+
+    root = make_bundle(tmp_path / "bundle")
+    zh = CliRunner().invoke(main, ["verify", str(root)], env={"LANG": "zh_CN.UTF-8", "EVIDENCE_LANG": ""})
+    en = CliRunner().invoke(main, ["verify", str(root)], env={"LANG": "C.UTF-8", "EVIDENCE_LANG": ""})
+    assert zh.exit_code == en.exit_code == 0
+    assert zh.output.splitlines()[-1].startswith("INTACT：") and "个文件与清单一致" in zh.output
+    assert en.output.splitlines()[-1].startswith("INTACT: ") and "files match the manifest" in en.output
+    assert "没有可信时间戳时" in zh.output
+    as_json = [CliRunner().invoke(main, ["verify", str(root), "--json"], env={"LANG": lang, "EVIDENCE_LANG": ""}).output
+               for lang in ("zh_CN.UTF-8", "C.UTF-8")]
+    assert as_json[0] == as_json[1]
