@@ -21,11 +21,10 @@ def device_descriptor(devices: dict, name: str | None) -> dict | None:
     """Playwright's descriptor of device `name`; UsageError naming close matches."""
     if name is None:
         return None
-    if name in devices:
-        return dict(devices[name])
     folded = {known.casefold(): known for known in devices}
-    if name.casefold() in folded:
-        return dict(devices[folded[name.casefold()]])
+    known = name if name in devices else folded.get(name.casefold())
+    if known:
+        return {**devices[known], "name": known}
     close = difflib.get_close_matches(name.casefold(), list(folded), n=4, cutoff=0.5)
     hint = (" did you mean " + " or ".join(repr(folded[c]) for c in close) + "?") if close else ""
     raise UsageError(f"--device: no device named {name!r};{hint} "

@@ -9,6 +9,11 @@ to end), taking a screenshot of the box and collecting its visible rows at each 
 to get all of a virtualized list: a row is known by its offset in the scrolled content
 and its text, so a row seen twice is kept once and two equal messages are both kept.
 
+Widgets are found inside open shadow roots too; a newest-first (column-reverse) box is
+measured from its visual top like any other; where scrolling to the top loads nothing,
+a "load more" control there is clicked and the mouse wheel turned up; messages that
+arrive at the bottom meanwhile (a live chat) are marked as such, never taken for history.
+
 Every wait is bounded by the target's deadline; when time, the scroll limit or the
 site runs out, what was captured is still written and a warning says how far it got.
 """
@@ -36,6 +41,7 @@ IN_FLIGHT_LIMIT = 5.0
 # believe the history is complete. Scaled by how long earlier loads took.
 QUIET_FIRST = 1.0
 QUIET_MIN, QUIET_MAX = 1.0, 3.0  # long enough for a few nudges (below)
+CHATTER = 3  # requests back with nothing new at the top: the site is not sending history
 GRACE = 0.15  # a change at the top with no request seen: how long before it counts
 NUDGE = 0.2  # nothing in flight after a scroll to the top: scroll to it again this often
 CALL_LIMIT = 10.0  # one page.evaluate or screenshot; a hung page must not hang us
@@ -44,6 +50,7 @@ WRITE_RESERVE = 0.3  # seconds kept for writing files at the end
 FOREIGN_SLACK = 2  # CSS px of a picture outside the box that sub-pixel layout explains
 # Kinds of request through which chats fetch history (JSONP uses scripts).
 HISTORY_REQUESTS = frozenset({"xhr", "fetch", "script"})
+WHEEL_PX = 400  # one turn of the wheel up, as a notched mouse sends a few of them
 
 # The scripts are capture/js/chat_*.js, each a function expression; they are put
 # together here by calling one with another, so each file still parses on its own.
@@ -59,8 +66,15 @@ _STEP_JS = f"(el, arg) => (\n{script('chat_step')}\n)(el, arg, {_VIEW})"
 # Measured again once a picture is taken: a scroll that had not landed, or a viewport
 # that changed under the shot, narrows what the picture is recorded to show.
 _GEOMETRY_JS = f"(el) => {_VIEW}.geometry()"
+_GO_JS = f"(el, top) => {_VIEW}.go(top)"
+RESHOOTS = 3  # a live chat that jumps to its newest message under a shot: take it again
 
 _BOTTOM_JS = "(el) => el.scrollTo({top: el.scrollHeight, behavior: 'instant'})"
+_TAIL_JS = f"(el) => {_VIEW}.tail()"
+# The elements found stay in the page; only their description crosses over.
+_PLAIN_JS = "(r) => ({...r, found: r.found.map(({el, ...rest}) => rest)})"
+_MORE_JS = script("chat_more")
+_FIRST_JS = "(r) => (r.found[0] || {}).el || null"
 
 
 class _Stopped(Exception):
@@ -96,22 +110,25 @@ class _Requests:
 
     def __init__(self, page, clock: _Clock):
         self.page, self.clock = page, clock
-        self.pending: set = set()
+        self.pending: dict = {}  # request -> when it started
         self.finished = 0  # history requests that came back (or failed)
         self.last_activity = clock.now()
         self.arrived = asyncio.Event()
 
     def _started(self, request) -> None:
         if request.resource_type in HISTORY_REQUESTS:
-            self.pending.add(request)
-            self.last_activity = self.clock.now()
+            self.pending[request] = self.last_activity = self.clock.now()
 
     def _ended(self, request) -> None:
         if request in self.pending:
-            self.pending.discard(request)
+            del self.pending[request]
             self.finished += 1
             self.last_activity = self.clock.now()
             self.arrived.set()
+
+    def oldest(self) -> float:
+        """How long the oldest request in flight has been (0 with none)."""
+        return self.clock.now() - min(self.pending.values(), default=self.clock.now())
 
     async def wait(self, seconds: float) -> None:
         """Sleep `seconds`, or less when a history request just ended."""
@@ -139,6 +156,7 @@ class _Container:
     handle: object
     path: str
     is_document: bool
+    waiting: bool = False  # does not overflow yet: older messages may come on a wheel up
 
 
 @dataclass
@@ -148,6 +166,9 @@ class _History:
     first_height: int = 0
     height: int = 0
     stopped: str | None = None  # why loading ended before the start was reached
+    clicks: int = 0  # "load more" controls clicked
+    wheels: int = 0  # mouse wheel turns up over the box
+    tail: str = ""  # the newest message before loading: later ones arrived during capture
 
 
 @dataclass
@@ -207,7 +228,8 @@ async def capture_chat(
     history = _History()
     with _Requests(page, clock) as requests:
         try:
-            await _load_history(box, rec, history, max_scrolls, clock, requests)
+            history.tail = await clock.call(box.handle.evaluate, _TAIL_JS, limit=5.0)
+            await _Loader(box, rec, history, max_scrolls, clock, requests).run()
         except (_Stopped, PlaywrightError) as exc:
             history.stopped = first_line(exc)
     _record_history(rec, history)
@@ -252,21 +274,18 @@ async def _find_container(page, rec: Recorder, selector: str | None, clock: _Clo
     scroll_areas = 0
     for frame in frames:
         try:
-            result = await clock.call(frame.evaluate, _DETECT_JS, {}, limit=5.0)
+            result, handle = await _found(clock, frame.evaluate_handle, _DETECT_JS, {})
         except Exception:  # a detached or cross-process frame that will not answer
             if frame is page.main_frame:
                 raise
             continue
         scroll_areas += len(result["found"])
         for candidate in result["found"][:1]:
-            if best is None or candidate["score"] > best[1]["score"]:
-                best = (frame, candidate)
+            if handle and (best is None or candidate["score"] > best[1]["score"]):
+                best = (frame, candidate, handle)
     if best is None:
         return await _page_itself(page, rec, clock, selector)
-    frame, candidate = best
-    handle = await clock.call(frame.query_selector, candidate["path"])
-    if handle is None:
-        return await _page_itself(page, rec, clock, selector)
+    frame, candidate, handle = best
     where = "" if frame is page.main_frame else f" in frame {frame.url}"
     others = f"; {scroll_areas} scroll areas on the page" if scroll_areas > 1 else ""
     rec.action(
@@ -274,7 +293,16 @@ async def _find_container(page, rec: Recorder, selector: str | None, clock: _Clo
         f"detected{where}: {candidate['path']} ({', '.join(candidate['reasons'])}{others})",
         selector=candidate["path"],
     )
-    return _Container(frame, handle, candidate["path"], False)
+    return _Container(frame, handle, candidate["path"], False, bool(candidate.get("waiting")))
+
+
+async def _found(clock: _Clock, evaluate_handle, js: str, arg) -> tuple[dict, object]:
+    """What chat_find.js says, and its first element (a handle, or None): a handle,
+    unlike a path, also reaches into shadow roots."""
+    answer = await clock.call(evaluate_handle, js, arg, limit=5.0)
+    result = await clock.call(answer.evaluate, _PLAIN_JS, limit=5.0)
+    element = (await clock.call(answer.evaluate_handle, _FIRST_JS, limit=5.0)).as_element()
+    return result, element
 
 
 class _BadSelector(Exception):
@@ -317,26 +345,24 @@ async def _from_selector(page, rec: Recorder, selector: str, clock: _Clock) -> _
             if not await clock.call(match.is_visible, limit=5.0):
                 hidden = True
                 continue
-            result = await clock.call(match.evaluate, _RESOLVE_JS, {}, limit=5.0)
+            result, handle = await _found(clock, match.evaluate_handle, _RESOLVE_JS, {})
             if result.get("how") == "page":
                 return await _page_itself(page, rec, clock, selector, given=True)
-            if not result["found"]:
+            if not result["found"] or handle is None:
                 continue
             path = result["found"][0]["path"]
-            handle = await clock.call(frame.query_selector, path)
-            if handle is None:
-                continue
             how = {
                 "itself": "",
                 "inside": f"; the scroll box inside it is {path}",
                 "around": f"; the scroll box around it is {path}",
                 "as-is": "; it does not scroll, captured as it is",
+                "waiting": f"; {path} does not overflow yet (older messages may come on a wheel up)",
             }[result["how"]]
             extra = f" (first visible of {len(matches)})" if len(matches) > 1 else ""
             rec.action(
                 "chat_container", f"from --chat-selector {selector!r}{extra}{how}", selector=path
             )
-            return _Container(frame, handle, path, False)
+            return _Container(frame, handle, path, False, result["how"] == "waiting")
     if hidden and problem == "matched nothing":
         problem = "matched nothing visible"
     rec.warn(f"--chat-selector {selector!r} {problem}; the conversation was detected instead")
@@ -377,40 +403,62 @@ def _capture_estimate(height: int, client: int) -> float:
     return steps * STEP_ESTIMATE + WRITE_RESERVE + 0.5
 
 
-async def _load_history(
-    box: _Container, rec, history: _History, max_scrolls: int, clock: _Clock, requests: _Requests
-) -> None:
-    latencies: list[float] = []
-    while True:
-        if history.loads >= max_scrolls:
-            history.stopped = f"limit --max-chat-scrolls {max_scrolls}"
-            return
-        start = await clock.call(box.handle.evaluate, _LOAD_JS, True)
-        history.tops += 1
-        if not history.first_height:
-            history.first_height = start["before"]
-        history.height = start["height"]
-        if clock.left() < _capture_estimate(start["height"], start["client"]):
-            history.stopped = "time limit"
-            return
-        began = clock.now()
-        quiet = (
-            QUIET_FIRST
-            if not latencies
-            else min(QUIET_MAX, max(QUIET_MIN, 2 * max(latencies) + 0.2))
-        )
+class _Loader:
+    """Loads the history: to the top of the box until nothing more arrives there.
+
+    Older messages are what arrives at the top; a new message at the bottom (a live
+    chat) is not, so it neither counts as a load nor keeps the loading going. Where
+    scrolling to the top does not load, a "load more" control is clicked and a mouse
+    wheel is turned up over the box, each bounded by the scroll limit and recorded."""
+
+    def __init__(self, box, rec, history, max_scrolls, clock, requests):
+        self.box, self.rec, self.history = box, rec, history
+        self.max_scrolls, self.clock, self.requests = max_scrolls, clock, requests
+        self.latencies: list[float] = []
+        self.wheel = box.waiting  # turned on for good once a wheel brought history
+
+    async def run(self) -> None:
+        history, clock = self.history, self.clock
+        while True:
+            if history.loads >= self.max_scrolls:
+                history.stopped = f"limit --max-chat-scrolls {self.max_scrolls}"
+                return
+            start = await clock.call(self.box.handle.evaluate, _LOAD_JS, True)
+            history.tops += 1
+            if not history.first_height:
+                history.first_height = start["before"]
+            history.height = start["height"]
+            if start["height"] <= start["client"] + 4:
+                self.wheel = True  # nothing to scroll: the page can only see a wheel
+            if clock.left() < _capture_estimate(start["height"], start["client"]):
+                history.stopped = "time limit"
+                return
+            await self._click_more()
+            if not await self._wait_for_older(start):
+                await self._check_more_gone()
+                return
+            history.loads += 1
+
+    def _quiet(self) -> float:
+        if not self.latencies:
+            return QUIET_FIRST
+        return min(QUIET_MAX, max(QUIET_MIN, 2 * max(self.latencies) + 0.2))
+
+    async def _wait_for_older(self, start: dict) -> bool:
+        """True once older messages arrived; False when the history ended or stopped."""
+        history, clock, requests = self.history, self.clock, self.requests
+        began = nudged = clock.now()
+        quiet = self._quiet()
         finished_before = requests.finished
         changed_at = None
-        nudged = began
         while True:
             await requests.wait(POLL)
-            now = await clock.call(box.handle.evaluate, _LOAD_JS, False)
+            now = await clock.call(self.box.handle.evaluate, _LOAD_JS, False)
             history.height = now["height"]
-            changed = now["height"] > start["before"] or now["first"] != start["first"]
             # A spinner changes the box too, before its request reaches us: a change
             # counts once a history request has come back, or, for sites that push
             # history another way, once it has lasted GRACE with none in flight.
-            if changed and not requests.pending:
+            if _older_arrived(start, now) and not requests.pending:
                 if requests.finished > finished_before:
                     break
                 changed_at = changed_at or clock.now()
@@ -418,33 +466,110 @@ async def _load_history(
                     break
                 continue
             changed_at = None
-            if requests.pending:
-                if clock.now() - began >= IN_FLIGHT_LIMIT:
-                    history.stopped = (
-                        f"the site did not send older messages within {IN_FLIGHT_LIMIT:g} s"
-                    )
-                    return
-            elif clock.now() - max(began, requests.last_activity) >= quiet:
-                return  # nothing in flight and nothing new: the start of the conversation
+            # A site that keeps talking (a live chat polling for new messages) while
+            # nothing arrives at the top is not sending history: after a few such
+            # requests they no longer put off the end.
+            talking = requests.finished - finished_before >= CHATTER
+            if requests.pending and requests.oldest() >= IN_FLIGHT_LIMIT:
+                history.stopped = (
+                    f"the site did not send older messages within {IN_FLIGHT_LIMIT:g} s"
+                )
+                return False
+            if requests.pending and not talking:
+                pass
+            elif clock.now() - (began if talking else max(began, requests.last_activity)) >= quiet:
+                return False  # nothing in flight and nothing new: the start of the conversation
             elif clock.now() - nudged >= NUDGE:
                 # Sites ignore a scroll that comes while they still finish the previous
                 # load (a "busy" flag cleared just after the rows land): while nothing
                 # is in flight, scroll away and back to the top again now and then.
-                await clock.call(box.handle.evaluate, _LOAD_JS, True)
+                await clock.call(self.box.handle.evaluate, _LOAD_JS, True)
+                await self._wheel_up()
                 nudged = clock.now()
             if clock.left() < _capture_estimate(now["height"], now["client"]):
                 history.stopped = "time limit"
-                return
-        history.loads += 1
-        latencies.append(clock.now() - began)
+                return False
+        self.latencies.append(clock.now() - began)
+        return True
+
+    async def _click_more(self) -> None:
+        """Click a "load more" control at the top, if there is one (a recorded action)."""
+        from playwright.async_api import Error as PlaywrightError
+
+        if self.history.clicks >= self.max_scrolls:
+            return
+        found = await self.clock.call(self.box.handle.evaluate_handle, _MORE_JS, limit=5.0)
+        control = found.as_element()
+        if control is None:
+            return
+        text = first_line(await self.clock.call(control.inner_text, limit=5.0)).strip()
+        try:
+            await self.clock.call(lambda: control.click(timeout=5000), limit=6.0)
+        except PlaywrightError as exc:
+            self.rec.action(
+                "click",
+                f"{text!r} at the top of the conversation could not be clicked ({first_line(exc)})",
+                selector=self.box.path,
+                outcome="warning",
+            )
+            return
+        self.history.clicks += 1
+        self.rec.action(
+            "click",
+            f"{text!r} at the top of the conversation (older messages, click "
+            f"{self.history.clicks})",
+            selector=self.box.path,
+        )
+
+    async def _check_more_gone(self) -> None:
+        """A "load more" control still there when nothing more came: say so."""
+        if self.history.stopped or not self.history.clicks:
+            return
+        found = await self.clock.call(self.box.handle.evaluate_handle, _MORE_JS, limit=5.0)
+        control = found.as_element()
+        if control is not None:
+            text = first_line(await self.clock.call(control.inner_text, limit=5.0)).strip()
+            self.history.stopped = (
+                f"{text!r} was still shown after {_plural(self.history.clicks, 'click')} "
+                "with nothing more arriving"
+            )
+
+    async def _wheel_up(self) -> None:
+        """Turn the mouse wheel up over the box: some chats load older messages on
+        that and not on a scroll (a box that does not overflow cannot scroll)."""
+        if not self.wheel or self.history.wheels >= 3 * self.max_scrolls:
+            return
+        page = self.requests.page
+        rect = await self.clock.call(self.box.handle.bounding_box, limit=3.0)
+        view = page.viewport_size or {"width": 1280, "height": 900}
+        if not rect or rect["width"] < 1 or rect["height"] < 1:
+            return
+        x = min(max(rect["x"] + rect["width"] / 2, 1), view["width"] - 1)
+        y = min(max(rect["y"] + min(rect["height"] / 2, 80), 1), view["height"] - 1)
+        await self.clock.call(page.mouse.move, x, y, limit=3.0)
+        await self.clock.call(page.mouse.wheel, 0, -WHEEL_PX, limit=3.0)
+        self.history.wheels += 1
+
+
+def _older_arrived(start: dict, now: dict) -> bool:
+    """Something new at the top of the box: not a new message at its bottom."""
+    if now["first"] != start["first"]:
+        return True
+    return now["height"] > start["before"] and now["last"] == start["last"]
 
 
 def _record_history(rec: Recorder, history: _History) -> None:
     if history.loads:
+        wheels = f"; mouse wheel turned up {_times(history.wheels)}" if history.wheels else ""
         rec.action(
             "chat_history",
-            f"scrolled to the top {_times(history.tops)}; older messages arrived "
+            f"scrolled to the top {_times(history.tops)}{wheels}; older messages arrived "
             f"{_times(history.loads)} (scroll height {history.first_height} -> {history.height} px)",
+        )
+    elif history.wheels:
+        rec.action(
+            "chat_history",
+            f"mouse wheel turned up {_times(history.wheels)} at the top; no older messages arrived",
         )
     if history.stopped:
         rec.action("chat_history_end", f"stopped: {history.stopped}", outcome="warning")
@@ -516,7 +641,9 @@ async def _capture_pass(
 class _CapturePass:
     """One pass over the conversation, a window per step, and where it is between steps."""
 
-    def __init__(self, box: _Container, clock: _Clock, camera: _Camera, files: _SegmentFiles, cap: int):
+    def __init__(
+        self, box: _Container, clock: _Clock, camera: _Camera, files: _SegmentFiles, cap: int
+    ):
         self.box, self.clock, self.camera, self.files, self.cap = box, clock, camera, files, cap
         self.done = _Pass()
         self.target = 0  # top of the next window, in the coordinates the pass began with
@@ -583,7 +710,9 @@ class _CapturePass:
         """The last window changed after its picture; False when the pass ends here."""
         done = self.done
         self.stale_retakes += 1
-        if moved:
+        # The page scrolled the box itself (a live chat jumps to a new message).
+        away = abs(step["top"] - self.shift - done.segments[-1].scroll_top) > 1
+        if moved or away:
             # The content moved under the last window: take it again where it is now.
             again = done.segments.pop()
             done.covered = max((s.scroll_top + s.height for s in done.segments), default=0)
@@ -617,14 +746,25 @@ class _CapturePass:
         self.target = done.covered
 
 
-async def _take(box: _Container, clock: _Clock, camera: _Camera, step: dict, shift: int) -> _Segment:
+async def _take(
+    box: _Container, clock: _Clock, camera: _Camera, step: dict, shift: int
+) -> _Segment:
     """A picture of the window `step` saw, and the range of the conversation it shows,
     from where the box was both before and after the shot and from the image itself."""
-    png = await clock.call(camera.shoot, step, clock)
-    after = await clock.call(box.handle.evaluate, _GEOMETRY_JS)
+    for attempt in range(RESHOOTS + 1):
+        if attempt:
+            await clock.call(box.handle.evaluate, _GO_JS, step["top"])
+        png = await clock.call(camera.shoot, step, clock)
+        after = await clock.call(box.handle.evaluate, _GEOMETRY_JS)
+        if abs(after["top"] - step["top"]) <= 1:
+            break
+    else:
+        raise _Stopped("the page kept scrolling the conversation away while it was pictured")
     top, bottom, foreign = _pictured(step, after, png_size(png)[1], camera.how(step))
     if bottom - top < 1:
-        raise _Stopped("the conversation box could not be pictured (outside the browser's viewport)")
+        raise _Stopped(
+            "the conversation box could not be pictured (outside the browser's viewport)"
+        )
     return _Segment(png, top - shift, bottom - top, foreign)
 
 
@@ -681,11 +821,15 @@ class _Camera:
         self.locators = [page.locator(m) for m in mask]
 
     def how(self, step: dict) -> str:
-        """"document" (the viewport of the page or frame that is the chat), "element"
+        """ "document" (the viewport of the page or frame that is the chat), "element"
         (Playwright brings the box into view itself) or "clip" (the box's rectangle)."""
         if self.box.is_document:
             return "document"
-        if self.box.frame is not self.page.main_frame or not step["inView"] or step["rect"]["width"] < 1:
+        if (
+            self.box.frame is not self.page.main_frame
+            or not step["inView"]
+            or step["rect"]["width"] < 1
+        ):
             return "element"
         return "clip"
 
@@ -732,6 +876,28 @@ def _notes(done: _Pass, history: _History, stop: str | None, messages: int) -> l
     return notes
 
 
+ARRIVED = "[采集期间到达 arrived during capture]"
+
+
+def _mark_arrivals(rec: Recorder, box: _Container, messages: list[str], tail: str) -> list[str]:
+    """Messages after the one that was newest when the capture began came in during it
+    (a live chat): marked where they are, and recorded, as they are no history."""
+    if not tail or tail not in messages:
+        return messages
+    first = len(messages) - messages[::-1].index(tail)
+    if first >= len(messages):
+        return messages
+    count = len(messages) - first
+    where = f"message {first + 1}" if count == 1 else f"messages {first + 1}–{len(messages)}"
+    rec.action(
+        "chat_live",
+        f"{_plural(count, 'new message')} arrived at the bottom during capture ({where} of "
+        f"{len(messages)} in the transcript, marked {ARRIVED}); not counted as history",
+        selector=box.path,
+    )
+    return messages[:first] + [f"{ARRIVED}\n{m}" for m in messages[first:]]
+
+
 def _write_capture(
     page, box: _Container, rec: Recorder, done: _Pass, history: _History, stop: str | None
 ) -> None:
@@ -740,8 +906,11 @@ def _write_capture(
     rec.capture.chat_messages = len(messages)
 
     notes = _notes(done, history, stop, len(messages))
+    if not messages and not stop:
+        notes.append(f"the conversation box {box.path} yielded no messages")
     for note in notes:
         rec.warn(note)
+    messages = _mark_arrivals(rec, box, messages, history.tail)
     if done.prepended:
         rec.action(
             "chat_capture",

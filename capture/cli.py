@@ -284,14 +284,10 @@ def _list_devices(ctx, _param, value):
 @option("--trace-screenshots", is_flag=True, help="opt.trace_screenshots")
 @option("--no-report", is_flag=True, help="opt.no_report")
 @option("--headed", is_flag=True, help="opt.headed")
-@option("--device", metavar="NAME",
-        help='Be this phone or tablet (a Playwright device name, e.g. "iPhone 13"): its screen, '
-        "scale, touch and user agent, for pages that open only on a phone. See --list-devices.")
+@option("--device", metavar="NAME", help="opt.device")
 @option("--list-devices", is_flag=True, is_eager=True, expose_value=False, callback=_list_devices,
-        help="Print the device names --device accepts, and exit.")
-@option("--headless-user-agent", is_flag=True,
-        help='Keep the headless browser\'s own user agent ("HeadlessChrome"); by default pages '
-        'see the same string with "Chrome", as some shops refuse headless browsers.')
+        help="opt.list_devices")
+@option("--headless-user-agent", is_flag=True, help="opt.headless_user_agent")
 @option("--resume", is_flag=True, help="opt.resume")
 @option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True,
         help="opt.report_lang")

@@ -56,7 +56,7 @@ def _device(pool: BrowserPool) -> Device | None:
         return None
     screen = pool.device.get("screen")
     return Device(
-        name=pool.options.device,
+        name=pool.device["name"],
         device_scale_factor=pool.device.get("device_scale_factor", 1),
         is_mobile=bool(pool.device.get("is_mobile")),
         has_touch=bool(pool.device.get("has_touch")),

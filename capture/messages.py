@@ -255,6 +255,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Skip report.html/report.pdf (faster). `evidence report` can render one later, "
         "but that one is not sealed: the fingerprint does not cover it.",
     ),
+    "opt.device": (
+        "模拟这台手机或平板（Playwright 设备名，如 \"iPhone 13\"）：屏幕、缩放、触屏和 User-Agent，"
+        "用于只在手机上打开的页面。名称见 --list-devices。",
+        'Be this phone or tablet (a Playwright device name, e.g. "iPhone 13"): its screen, scale, '
+        "touch and user agent, for pages that open only on a phone. See --list-devices.",
+    ),
+    "opt.list_devices": ("列出 --device 可用的设备名后退出。", "Print the device names --device accepts, and exit."),
+    "opt.headless_user_agent": (
+        "保留无界面浏览器自身的 User-Agent（含 \"HeadlessChrome\"）；默认页面看到的是把它换成 \"Chrome\" "
+        "的同一字符串，因为有些店铺拒绝无界面浏览器。",
+        'Keep the headless browser\'s own user agent ("HeadlessChrome"); by default pages see the same '
+        'string with "Chrome", as some shops refuse headless browsers.',
+    ),
     "opt.resume": ("继续 -o 里没采集完的证据包。", "Continue an unfinished bundle in -o."),
     "opt.trace_screenshots": (
         "在操作追踪（trace.zip）里也保存录屏画面。默认不保存：截图已经记录了每个页面，而录屏会让证据包大好几倍。",

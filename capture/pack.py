@@ -20,9 +20,11 @@ holds whichever megabyte a form means) and of a kind forms take (PDF, ZIP, TXT):
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
+import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from pathlib import Path
 from .bundle import MANIFEST, SUMS
 from .errors import EvidenceError, UsageError
 from .manifest import Manifest
-from .parts import MAX_COMMENT, PartInfo, PartRecord
+from .parts import MAX_COMMENT, MAX_PARTS, PartInfo, PartRecord
 from .parts import encode as encode_part_record
 
 STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".pdf", ".zip", ".gz", ".br", ".zst"}
@@ -226,7 +228,7 @@ def _write_parts(root: Path, groups: list[list[str]], stem: str, fingerprint: st
 
 def _comment_reserve(names: list[str]) -> int:
     """Room for the part record in each zip: every file name once, and a line per part."""
-    listed = sum(len(name) + 3 for name in names)
+    listed = sum(len(json.dumps(name)) + 1 for name in names)
     return min(MAX_COMMENT, 600 + listed + 120 * (len(names) + 1))
 
 
@@ -257,8 +259,9 @@ class Upload:
         return [f for f in self.files if f.what in ("zip", "part")]
 
     def summary_lines(self) -> list[str]:
+        over = any(f.over_limit for f in self.files)
         lines = [f"wrote {self.folder}: every file at most {self.limit / MB:g} MB "
-                 f"({self.limit:,} bytes), except as noted"]
+                 f"({self.limit:,} bytes)" + (", except as noted below" if over else "")]
         for item in self.files:
             flag = "  OVER THE LIMIT" if item.over_limit else ""
             lines.append(f"  {item.name:<32} {item.size:>12,} bytes{flag}")
@@ -295,26 +298,28 @@ def pack_upload(root: Path, max_mb: float = DEFAULT_MB, out_dir: Path | None = N
     _check_out_dir(out_dir, root)
     fingerprint = require_intact(root, "pack it").fingerprint
     upload = Upload(out_dir, root.resolve().name, fingerprint, limit)
-    tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
-    tmp.mkdir()
+    try:
+        # Written beside its final name, then renamed: no half-made upload folder, ever.
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    except OSError as exc:
+        raise UsageError(f"cannot write in {out_dir.parent}: {exc.strerror}") from None
     try:
         _fill(root, upload, tmp, browser_settings)
         _self_check(tmp, upload)
         if out_dir.exists():
             out_dir.rmdir()  # empty (checked above); fails rather than overwrite if it filled up
         os.rename(tmp, out_dir)
-    except BaseException:
+    except OSError as exc:
+        raise EvidenceError(f"could not write the upload folder {out_dir} ({exc.strerror or exc}); "
+                            "nothing was written") from None
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return upload
 
 
 def _fill(root: Path, upload: Upload, folder: Path, browser_settings) -> None:
     _add_report(root, upload, folder, browser_settings)
-    names = _bundle_files(root)
-    capacity = upload.limit - _END_RECORD - _comment_reserve(names) - _SLACK
-    groups = partition(_costs(root, names), capacity)
-    paths = _write_parts(root, groups, upload.bundle, upload.fingerprint, folder)
+    groups, paths = _bundle_parts(root, upload, folder)
     for path, group in zip(paths, groups):
         size = path.stat().st_size
         item = UploadFile(path.name, size, "zip" if len(groups) == 1 else "part", group, size > upload.limit)
@@ -327,6 +332,28 @@ def _fill(root: Path, upload: Upload, folder: Path, browser_settings) -> None:
     text = readme_text(upload)
     (folder / README).write_text(text, encoding="utf-8", newline="\r\n")
     upload.files.append(UploadFile(README, (folder / README).stat().st_size, "readme"))
+
+
+def _bundle_parts(root: Path, upload: Upload, folder: Path) -> tuple[list[list[str]], list[Path]]:
+    """The bundle as zips of at most the limit each (a file larger than it alone in one)."""
+    names = _bundle_files(root)
+    costs = _costs(root, names)
+    capacity = upload.limit - _END_RECORD - _comment_reserve(names) - _SLACK
+    for _ in range(3):
+        groups = partition(costs, capacity)
+        if len(groups) > MAX_PARTS:
+            raise UsageError(f"the bundle would need {len(groups)} parts of at most {upload.limit / MB:g} MB "
+                             f"(at most {MAX_PARTS}); give a larger --max-mb")
+        paths = _write_parts(root, groups, upload.bundle, upload.fingerprint, folder)
+        # The sizes above are exact but for zip64 fields; should a part still come out
+        # over the limit, pack again with that much less room.
+        over = max((p.stat().st_size - upload.limit for p, g in zip(paths, groups) if len(g) > 1), default=0)
+        if over <= 0:
+            return groups, paths
+        for path in paths:
+            path.unlink()
+        capacity -= over + _SLACK
+    raise EvidenceError("could not fit the zip parts under the limit; give a larger --max-mb")
 
 
 def _add_report(root: Path, upload: Upload, folder: Path, browser_settings) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -35,9 +36,21 @@ _CLAIMED_HEIGHT_JS = (
 )
 SETTLE_QUIET = 0.5  # seconds without network traffic that count as "settled"
 SETTLE_CAP = 3.0  # never wait longer than this for quiet: chats long-poll forever
+DOM_QUIET = 0.3  # seconds without a change to the document that count as "content settled"
+CONTENT_CAP = 10.0  # seconds at most for a loading indicator to go away
+DOM_BUSY_CAP = 2.0  # seconds at most for a document that keeps changing (tickers, live chats)
+CONTENT_POLL = 0.1
 LAZY_SCROLL_MAX_STEPS = 200
 LAZY_SCROLL_TIME = 15.0  # seconds at most for that scroll, whatever the page says its height is
 
+# Words of the pages shops show robots instead of their content.
+BOT_BLOCK_WORDS = re.compile(
+    r"机器人|验证码|人机验证|滑动验证|安全验证|访问过于频繁|captcha|are you a robot|not a robot"
+    r"|access denied|unusual traffic|verify you are human",
+    re.IGNORECASE,
+)
+BOT_PAGE_MAX_TEXT = 2_000  # characters: longer pages are content that merely mentions a word
+_BODY_TEXT_JS = "document.body ? document.body.innerText.slice(0, 4000) : ''"
 LOGIN_HINTS = ("login", "signin", "sign-in", "logon", "passport", "auth", "sso")
 
 
@@ -167,7 +180,65 @@ async def load(page, target: Target, rec: Recorder, watch: NetworkWatch, deadlin
         rec.action("wait", "load event did not fire in time; captured as it is", outcome="warning")
         rec.warn("the page did not finish loading within its time limit; captured as it was")
     await watch.settle(rec, deadline)
+    await settle_content(page, rec, deadline)
     return response
+
+
+async def _content_state(page) -> dict | None:
+    try:
+        state = await asyncio.wait_for(page.evaluate(script("page_settle_state")), CALL_LIMIT)
+    except Exception:
+        return None
+    return state if isinstance(state, dict) else None
+
+
+CHANGING = "the document was still changing"
+
+
+def _content_busy(state: dict) -> str | None:
+    """Why the content is not settled yet, or None."""
+    if isinstance(state.get("loader"), str):
+        return f"loading indicator visible ({state['loader']})"
+    quiet = state.get("quiet")
+    if isinstance(quiet, (int, float)) and quiet < DOM_QUIET * 1000:
+        return CHANGING
+    return None
+
+
+async def settle_content(page, rec: Recorder, deadline: float) -> None:
+    """Wait, boundedly, until the document stops changing and no loading indicator shows:
+    a single-page app renders after the network is quiet. A stable page costs one look."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    stop = min(deadline - SNAPSHOT_RESERVE, start + CONTENT_CAP)
+    reasons: list[str] = []
+    changing_since = None  # a document that only keeps changing is waited for less long
+    while True:
+        state = await _content_state(page)
+        if state is None:
+            rec.action("settle", "content could not be checked (the page did not answer)", outcome="warning")
+            return
+        waited = loop.time() - start
+        busy = _content_busy(state)
+        changing_since = (changing_since or loop.time()) if busy == CHANGING else None
+        if changing_since is not None and loop.time() - changing_since >= DOM_BUSY_CAP:
+            # A live page (ticker, chat) never stops; a loading indicator promises an end.
+            rec.action("settle", f"content still changing after {waited:.2f} s (a live page?); "
+                       "not waited for further")
+            return
+        if busy is None:
+            how = f"; waited while: {'; then '.join(reasons)}" if reasons else ""
+            rec.action("settle", f"content settled after {waited:.2f} s{how}")
+            return
+        if not reasons or reasons[-1] != busy:
+            reasons.append(busy)
+        if loop.time() >= stop:
+            rec.action("settle", f"content not settled after {waited:.2f} s: {busy}; captured as it was",
+                       outcome="warning")
+            if state.get("loader"):
+                rec.warn(f"a loading indicator was still visible when the page was captured: {state['loader']}")
+            return
+        await asyncio.sleep(CONTENT_POLL)
 
 
 async def perform_actions(page, target: Target, rec: Recorder, watch: NetworkWatch, deadline: float):
@@ -320,6 +391,67 @@ async def screenshot(page, rec: Recorder, full_page: bool, masks, deadline: floa
     coverage.check(rec, coverage.TILES, rec.capture.page_height)
 
 
+_BOX_GEOMETRY_JS = "(el) => [el.scrollTop, el.scrollHeight, el.clientHeight]"
+_BOX_SCROLL_JS = "(el, y) => { el.scrollTop = y; return el.scrollTop; }"
+
+
+async def _inner_box(page):
+    """The page's main inner scrolling box, as an element handle, or None."""
+    try:
+        handle = await asyncio.wait_for(page.evaluate_handle(script("page_inner_box")), CALL_LIMIT)
+    except Exception:
+        return None
+    return handle.as_element()
+
+
+async def picture_inner_box(page, rec: Recorder, masks, deadline: float,
+                            max_height: int = MAX_PICTURED_HEIGHT) -> None:
+    """A page whose content lives in a scrolling box of its own (a description, an order
+    list) shows only the box's first window in the page's picture: picture the rest as
+    segments, window after window, while the time allows."""
+    box = await _inner_box(page)
+    if box is None:
+        return
+    loop = asyncio.get_running_loop()
+    total = window = top = number = 0
+    stop = None
+    try:
+        original, total, window = (int(v) for v in await box.evaluate(_BOX_GEOMETRY_JS))
+        while top < min(total, max_height):
+            if number and loop.time() + SNAPSHOT_RESERVE > deadline:
+                stop = "the time limit"
+                break
+            shown = int(await box.evaluate(_BOX_SCROLL_JS, top))
+            data = await box.screenshot(mask=masks, mask_color=MASK_COLOR, animations="disabled",
+                                        timeout=_remaining_ms(deadline, floor=TILE_FLOOR))
+            number += 1
+            rec.write(f"box-{number:03d}.png", data, "box_segment", "image/png",
+                      scroll_top=shown, height=window)
+            top = shown + window
+        await box.evaluate(_BOX_SCROLL_JS, original)  # the DOM snapshot shows it as it was
+    except Exception as exc:
+        stop = f"a segment failed ({first_line(exc)})"
+    finally:
+        try:
+            await box.dispose()
+        except Exception:
+            pass
+    _record_box(rec, number, window, total, top, stop, max_height)
+
+
+def _record_box(rec: Recorder, number: int, window, total, covered: int, stop: str | None,
+                max_height: int) -> None:
+    if stop is None and covered < total:
+        stop = f"the cap of {coverage.px(max_height)} px per capture"
+    detail = (f"the page's content scrolls inside a box {window} px tall holding {total} px: "
+              f"{number} segment{'' if number == 1 else 's'}")
+    if stop:
+        shown = min(covered, total)
+        rec.warn(f"the inner scrolling box was pictured only to {shown} of {total} px: stopped at {stop}")
+        detail += f"; stopped at {stop} ({shown} of {total} px)"
+    rec.action("scroll_box", detail, outcome="warning" if stop else "ok")
+
+
 def _height_claim(claimed: int | None, height: int) -> str:
     """A note when what the page says about its height is not what the browser laid out."""
     if claimed is None or abs(claimed - height) <= HEIGHT_SLACK:
@@ -441,6 +573,8 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
     page.on("crash", lambda _page: crashed.append(True))
     watch = NetworkWatch(page)
     try:
+        # Observes only (when the document last changed), for settle_content.
+        await page.add_init_script(script("page_settle_watch"))
         loaded, response = await _load_or_error_page(page, target, rec, watch, deadline, crashed)
         if not loaded:
             return
@@ -453,6 +587,8 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
         if target.kind == "chat":
             await _chat(page, target, rec, options, deadline)
         await screenshot(page, rec, target.full_page, masks, deadline, options.max_pictured_height)
+        if target.full_page and target.kind != "chat":
+            await picture_inner_box(page, rec, masks, deadline, options.max_pictured_height)
         await snapshots(page, context, rec, options.secrets)
         if crashed:
             rec.capture.error = rec.capture.error or "the browser tab crashed during capture"
@@ -493,6 +629,27 @@ async def _record_arrival(page, target: Target, rec: Recorder, response, options
     status = response.status if response else None
     if _looks_like_login(page.url, status) and not _looks_like_login(target.url, None):
         rec.warn(_login_warning(target, options))
+    await _check_bot_block(page, rec, status)
+
+
+async def _check_bot_block(page, rec: Recorder, status: int | None) -> None:
+    """A warning when the page looks like a shop's refusal of robots, not its content."""
+    try:
+        text = await asyncio.wait_for(page.evaluate(_BODY_TEXT_JS), CALL_LIMIT)
+    except Exception:
+        text = ""
+    text = text if isinstance(text, str) else ""
+    # A whole shop page may mention 验证码 in passing; a block page is short.
+    found = BOT_BLOCK_WORDS.search(f"{rec.capture.title or ''}\n{text[:BOT_PAGE_MAX_TEXT]}") \
+        if len(text) <= BOT_PAGE_MAX_TEXT else None
+    if status not in (403, 429) and not found:
+        return
+    why = f"HTTP {status}" if status in (403, 429) else ""
+    if found:
+        why += (" and " if why else "") + f"the page says {found.group(0)!r}"
+    rec.warn(f"this looks like a bot block ({why}), not the page asked for: the site may refuse "
+             "automated browsers; try again with --headed, or log in first with "
+             "`evidence login URL --profile NAME` and capture with --profile NAME")
 
 
 async def _record_title(page, rec: Recorder) -> None:

@@ -342,6 +342,9 @@ class Session:
         try:
             artifacts = await write_sealed_report(self.writer, self.manifest, self.pool.browser,
                                                   self.options.lang, self.options.tsa)
+        except OSError as exc:
+            # A full disk is no report problem: the run stops with what was saved.
+            raise _disk_error(self.writer, exc) from None
         except Exception as exc:  # the evidence is complete without it; say how to get one
             self.notes.append(f"the report could not be written ({first_line(exc)}); "
                               f"an unsealed one can be made with: evidence report {self.writer.root}")

@@ -96,6 +96,9 @@ def test_pack_clamps_a_capture_time_outside_the_zip_range(tmp_path, year, stampe
     manifest = Manifest.model_validate_json((root / "manifest.json").read_bytes())
     # A manifest may claim any year to 9999; a zip entry holds 1980 to 2107 only.
     manifest.started_at = manifest.started_at.replace(year=year, month=6, day=15)
+    manifest.finished_at = manifest.started_at + timedelta(seconds=5)
+    for capture in manifest.captures:  # nothing may claim to end before the run began
+        capture.started_at, capture.finished_at = manifest.started_at, manifest.finished_at
     writer = BundleWriter(root)
     writer.write_manifest(manifest)
     writer.write_sums(manifest)

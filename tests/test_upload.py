@@ -124,3 +124,16 @@ def test_a_600_message_chat_report_is_at_most_40_pages_in_order(tmp_path):
     transcript = html[html.index('<div class="transcript">'):]
     ids = [int(n) for n in re.findall(r"#m(\d{4})", transcript)]
     assert ids == list(range(1, 601))
+
+
+def test_a_plan_can_ask_for_the_trace_screencast_and_the_manifest_says_so(tmp_path):
+    from .servers import serve
+
+    with serve() as site:
+        plan = tmp_path / "plan.toml"
+        plan.write_text(f'trace_screenshots = true\n\n[[target]]\nurl = "{site}/hello.html"\n', encoding="utf-8")
+        _evidence("capture", "--plan", str(plan), "--no-report", "-o", "out", cwd=tmp_path)
+    manifest = Manifest.model_validate_json((tmp_path / "out/manifest.json").read_bytes())
+    assert manifest.trace_screenshots is True
+    with zipfile.ZipFile(tmp_path / "out/trace.zip") as trace:
+        assert b"screencast-frame" in trace.read("trace.trace")

@@ -10,11 +10,12 @@ async (el, toTop, view) => {
     go(0);
     if (virtualized(rows())) await rendered(0.5);
   }
-  let first = "", firstOffset = Infinity, last = "", lastOffset = -Infinity;
-  for (const {row, offset} of rows()) {
-    const text = (row.textContent || "").slice(0, 200);
-    if (offset < firstOffset) { firstOffset = offset; first = offset + ":" + text; }
-    if (offset >= lastOffset) { lastOffset = offset; last = text; }
+  let first = null, last = null;
+  for (const item of rows()) {
+    if (!first || item.offset < first.offset) first = item;
+    if (!last || item.offset >= last.offset) last = item;
   }
-  return {top: Math.floor(pos()), height: el.scrollHeight, client: el.clientHeight, before, first, last};
+  const text = (item) => (item ? (item.row.textContent || "").slice(0, 200) : "");
+  return {top: Math.floor(pos()), height: el.scrollHeight, client: el.clientHeight, before,
+          first: first ? first.offset + ":" + text(first) : "", last: text(last)};
 }

@@ -17,7 +17,19 @@
   // A column-reverse box (newest first) scrolls from 0 at the bottom to negative values
   // at the top; positions here always run from 0 at the top of the content down.
   const reverse = !isDoc && /reverse/.test(getComputedStyle(el).flexDirection || "");
-  const base = () => (reverse ? el.scrollHeight - el.clientHeight : 0);
+  // Where that top is is measured, not computed: with sub-pixel layout the range can
+  // run from -(scrollHeight - clientHeight - 1) to 1.
+  let measured = null;
+  function base() {
+    if (!reverse) return 0;
+    if (!measured || measured.height !== el.scrollHeight || measured.client !== el.clientHeight) {
+      const was = el.scrollTop;
+      el.scrollTo({top: -el.scrollHeight - 1e6, behavior: "instant"});
+      measured = {height: el.scrollHeight, client: el.clientHeight, top: -el.scrollTop};
+      el.scrollTo({top: was, behavior: "instant"});
+    }
+    return measured.top;
+  }
   const pos = () => el.scrollTop + base();
   const go = (top) => el.scrollTo({top: top - base(), behavior: "instant"});
   let parentsSeen = null;
@@ -42,6 +54,7 @@
     for (const child of node.childNodes) {
       if (child.nodeType === 3) { out.push(child.textContent); continue; }
       if (child.nodeType !== 1) continue;
+      if (child.tagName === "BR") { out.push("\n"); continue; }
       if (child.tagName === "IMG") {
         const r = child.getBoundingClientRect();
         if (r.width || r.height) out.push(" " + marker(child) + " ");

@@ -7,21 +7,23 @@ Two entry points:
 - `evidence report` calls `regenerate`, which refuses a bundle that does not verify and
   writes a later rendering under unsealed/ (listed in SHA256SUMS, never in the
   manifest), marked NOT SEALED. The sealed set never changes after the seal.
+And one for `evidence pack --max-mb`: `print_report_parts` prints the sealed report.html
+again as report-1.pdf ... when the sealed report.pdf alone is over an upload limit (files
+outside the bundle, each saying which part it is and the fingerprint).
 Nothing here imports Playwright at module level.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from ..asyncrun import run_async
 from ..bundle import MANIFEST, UNSEALED_DIR, BundleWriter, sha256_hex
 from ..errors import EvidenceError, UsageError
 from ..manifest import Artifact, Manifest, format_utc, utc_now
@@ -77,17 +79,6 @@ def _load(root: Path) -> tuple[Manifest, str]:
             f"{root / MANIFEST} is not a valid manifest; run `evidence verify {root}`"
         ) from None
     return manifest, sha256_hex(data)
-
-
-def _run(coro_factory):
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro_factory())
-    # Called from code that already runs a loop (e.g. Playwright's sync API): a loop
-    # cannot be nested, so this one gets a thread of its own.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(coro_factory())).result()
 
 
 def _free_rendering_number(root: Path) -> int:
@@ -156,7 +147,7 @@ def _with_browser(browser_settings, job, failed: str = "the report could not be 
                 await browser.close()
 
     try:
-        return _run(work)
+        return run_async(work)
     except (UsageError, EvidenceError):
         raise
     except Exception as exc:  # the browser failed us: say so in one line

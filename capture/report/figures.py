@@ -83,7 +83,8 @@ def screenshot(w: Words, artifact: Artifact, loader: Loader | None, first_px: fl
     return "".join(out)
 
 
-def chat_segments(w: Words, segments: list[Artifact], loader: Loader | None) -> str:
+def chat_segments(w: Words, segments: list[Artifact], loader: Loader | None,
+                  heading: str = "chat_segments") -> str:
     """Every segment of the conversation, several to a page, in reading order; what one
     repeats of the segment before it is trimmed, and its caption says so."""
     if not segments:
@@ -99,7 +100,7 @@ def chat_segments(w: Words, segments: list[Artifact], loader: Loader | None) -> 
     views = segment_views([(a.scroll_top, a.height, s[1] if s else None) for a, s in zip(segments, sizes)])
     cells = [_segment(w, a, size, view, grid.scale) for a, size, view in zip(segments, sizes, views)]
     columns = " ".join([f"{grid.column_px:.2f}px"] * grid.columns)
-    return (f"<h4>{w('chat_segments')} <span class=\"sub\">{w('segments_order')}</span></h4>"
+    return (f"<h4>{w(heading)} <span class=\"sub\">{w('segments_order')}</span></h4>"
             f'<div class="segments" style="grid-template-columns:{columns}">{"".join(cells)}</div>')
 
 

@@ -1,26 +1,32 @@
-// The PDF's copy of one screenshot: re-encoded as JPEG, at most `width` pixels wide.
-// Run in a scratch page of the report's own (routed) origin, so the canvas is not
-// tainted; the bundle keeps the original PNG, which is the evidence.
-async ([url, width, quality]) => {
-  const img = new Image();
-  img.src = url;
-  await img.decode();
-  const scale = Math.min(1, width / img.naturalWidth);
-  const canvas = document.createElement("canvas");
-  canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
-  canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
-  const context = canvas.getContext("2d");
-  if (!context) return null;  // larger than a canvas may be: the PNG is printed instead
-  context.fillStyle = "#fff";  // JPEG has no transparency: show it on white, as the page is
-  context.fillRect(0, 0, canvas.width, canvas.height);
-  context.imageSmoothingQuality = "high";
-  context.drawImage(img, 0, 0, canvas.width, canvas.height);
-  const blob = await new Promise((done) => canvas.toBlob(done, "image/jpeg", quality));
-  if (!blob) return null;
-  const bytes = new Uint8Array(await blob.arrayBuffer());
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+// The PDF's copy of every screenshot: re-encoded as JPEG, at most as many pixels wide as
+// its data-print-px says, in place in the loaded report (page scripts stay off; this runs
+// from Playwright). The bundle keeps the original PNG, which is the evidence.
+async ([quality]) => {
+  const images = [...document.querySelectorAll("img[data-print-px]")];
+  const widest = new Map();  // one screenshot is shown in several slices: encode it once
+  for (const img of images) {
+    const src = img.getAttribute("src");
+    widest.set(src, Math.max(widest.get(src) || 0, Number(img.dataset.printPx) || 0));
   }
-  return btoa(text);
+  const encoded = new Map();
+  for (const img of images) {
+    const src = img.getAttribute("src");
+    if (encoded.has(src) || !img.complete || !img.naturalWidth) continue;
+    const scale = Math.min(1, widest.get(src) / img.naturalWidth);
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
+    canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
+    const context = canvas.getContext("2d");
+    if (!context) continue;  // larger than a canvas may be: the PNG is printed instead
+    context.fillStyle = "#fff";  // JPEG has no transparency: show it on white, as the page is
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.imageSmoothingQuality = "high";
+    context.drawImage(img, 0, 0, canvas.width, canvas.height);
+    const url = canvas.toDataURL("image/jpeg", quality);
+    if (url.startsWith("data:image/jpeg")) encoded.set(src, url);
+  }
+  const swapped = images.filter((img) => encoded.has(img.getAttribute("src")));
+  for (const img of swapped) img.src = encoded.get(img.getAttribute("src"));
+  await Promise.all(swapped.map((img) => img.decode().catch(() => null)));
+  return swapped.length;
 }

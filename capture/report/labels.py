@@ -223,6 +223,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Every field, action and file hash of this capture: appendix, item {n}.",
     ),
     "chat_segments": ("聊天分段截图", "Chat segments"),
+    "box_segments": ("页内滚动区域分段截图", "Segments of the page's scrolling box"),
     "segments_order": ("按顺序：从左到右，从上到下", "in order: left to right, then down"),
     "seg_repeat": ("上方 {px} px 与上一段重复，未再显示", "top {px} px repeat the previous segment: not shown again"),
     "seg_gap": ("此段之前有 {px} px 未截到", "{px} px before this segment were not captured"),
@@ -267,6 +268,8 @@ ROLE_TEXT = {
     "har": ("网络日志", "network log (HAR)"),
     "trace": ("操作追踪", "Playwright trace"),
     "report": ("报告", "report"),
+    "checksums": ("封存文件清单", "sealed file list"),
+    "box_segment": ("内嵌滚动区分段截图", "scroll box segment"),
 }
 OUTCOME_TEXT = {"ok": ("成功", "ok"), "warning": ("警告", "warning"), "failed": ("失败", "failed")}
 CHECK_TEXT = {"ok": ("正常", "ok"), "warning": ("警告", "warning"), "problem": ("问题", "problem")}

@@ -1,25 +1,24 @@
 """report.pdf: the report HTML printed by Chromium, A4, page numbers and fingerprint on every page.
 
 The PDF is a reading copy: each screenshot in it is a JPEG (quality 0.85, at most
-PRINT_SCALE times the size it is shown at), made by the same browser from the bundle's
-PNG, which stays the evidence. That keeps a whole report within what a complaint form
-accepts, and Chromium embeds a JPEG as it is instead of re-compressing a PNG.
+layout.PRINT_SCALE times the size it is shown at), made by the same browser from the
+bundle's PNG, which stays the evidence. That keeps a whole report within what a complaint
+form accepts, and Chromium embeds a JPEG as it is instead of re-compressing a PNG.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import html
 import mimetypes
 import re
 from importlib import resources
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from .labels import TEXT
-from .render import CONTENT_WIDTH_PX, PAGE_MARGINS_MM, PRINT_SCALE, bundle_loader
+from .render import PAGE_MARGINS_MM, bundle_loader
 
 # The browser may run on another machine (--browser-endpoint, --cdp-endpoint) and cannot
 # read our files: the report and the bundle files it shows are served from here by
@@ -27,10 +26,7 @@ from .render import CONTENT_WIDTH_PX, PAGE_MARGINS_MM, PRINT_SCALE, bundle_loade
 _ORIGIN = "http://evidence-report.invalid/"
 _BASE = re.compile(r'<base href="(file:[^"]*)">\n?')
 _META = re.compile(r'<meta name="evidence-fingerprint" content="([0-9a-fA-F]{0,64})">')
-# render.py marks each image with the widest it is printed at, in image pixels.
-_PRINT_PX = re.compile(r'<img src="([^"]+)" data-print-px="(\d{1,6})"')
 JPEG_QUALITY = 0.85
-DEFAULT_PRINT_PX = round(CONTENT_WIDTH_PX * PRINT_SCALE)
 CONVERT_TIMEOUT = 60.0
 
 
@@ -61,71 +57,6 @@ def footer_template(fingerprint: str, lang: str = "both", part: tuple[int, int] 
     )
 
 
-class _Jpegs:
-    """Bundle PNGs re-encoded as JPEG by the browser, on first request, a few at a time."""
-
-    PAGES = 3  # encoding runs in each page's renderer: a few of them overlap decode and encode
-
-    def __init__(self, browser, load, widths: dict[str, int]):
-        self.browser, self.load, self.widths = browser, load, widths
-        self.script = resources.files(__package__).joinpath("jpeg.js").read_text(encoding="utf-8")
-        self.context = None
-        self.pages: asyncio.Queue | None = None
-        self.ready = asyncio.Lock()
-
-    async def _open(self) -> asyncio.Queue:
-        async with self.ready:
-            if self.pages is None:
-                self.context = await self.browser.new_context()
-                await self.context.route("**/*", self._serve)
-                pages = asyncio.Queue()
-                for _ in range(self.PAGES):
-                    page = await self.context.new_page()
-                    await page.goto(_ORIGIN + "convert.html", wait_until="load", timeout=30_000)
-                    pages.put_nowait(page)
-                self.pages = pages
-        return self.pages
-
-    async def _serve(self, route):
-        path = unquote(urlsplit(route.request.url).path).lstrip("/")
-        if route.request.url == _ORIGIN + "convert.html":
-            await route.fulfill(body=b"<!doctype html><title>convert</title>", content_type="text/html")
-            return
-        data = self.load(path) if route.request.url.startswith(_ORIGIN) else None
-        if data is None:
-            await route.abort()
-            return
-        await route.fulfill(body=data, content_type="image/png")
-
-    async def get(self, path: str) -> bytes | None:
-        """JPEG bytes for a bundle PNG, or None (not a PNG, or the browser could not)."""
-        try:
-            pages = await self._open()
-            page = await pages.get()
-            try:
-                width = self.widths.get(path, DEFAULT_PRINT_PX)
-                found = await asyncio.wait_for(
-                    page.evaluate(self.script, [_ORIGIN + quote(path, safe="/"), width, JPEG_QUALITY]),
-                    CONVERT_TIMEOUT)
-            finally:
-                pages.put_nowait(page)
-        except Exception:  # noqa: BLE001 - any failure: print the PNG itself
-            return None
-        return base64.b64decode(found) if isinstance(found, str) else None
-
-    async def close(self):
-        if self.context is not None:
-            await self.context.close()
-
-
-def _print_widths(text: str) -> dict[str, int]:
-    widths: dict[str, int] = {}
-    for src, px in _PRINT_PX.findall(text):
-        path = html.unescape(unquote(src))
-        widths[path] = max(widths.get(path, 0), int(px))
-    return widths
-
-
 async def render_pdf(
     browser, html_path: Path, *, fingerprint: str | None = None, lang: str = "both",
     page_ranges: str | None = None, part: tuple[int, int] | None = None, jpeg: bool = True,
@@ -143,7 +74,6 @@ async def render_pdf(
     base = _BASE.search(text)
     load = bundle_loader(Path(url2pathname(urlsplit(base.group(1)).path)) if base else html_path.parent)
     document = _BASE.sub("", text, count=1).encode("utf-8")
-    jpegs = _Jpegs(browser, load, _print_widths(text)) if jpeg else None
 
     async def serve(route):
         url = route.request.url
@@ -156,11 +86,6 @@ async def render_pdf(
             # Only the report and its bundle files: nothing may be fetched from anywhere else.
             await route.abort()
             return
-        if jpegs is not None and data[:8] == b"\x89PNG\r\n\x1a\n":
-            converted = await jpegs.get(path)
-            if converted is not None:
-                await route.fulfill(body=converted, content_type="image/jpeg")
-                return
         kind = mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream"
         await route.fulfill(body=data, content_type=kind)
 
@@ -170,6 +95,8 @@ async def render_pdf(
         await context.route("**/*", serve)
         page = await context.new_page()
         await page.goto(_ORIGIN + "report.html", wait_until="load", timeout=120_000)
+        if jpeg:
+            await _as_jpeg(page)
         options = {"page_ranges": page_ranges} if page_ranges else {}
         return await page.pdf(
             format="A4",
@@ -182,5 +109,15 @@ async def render_pdf(
         )
     finally:
         await context.close()
-        if jpegs is not None:
-            await jpegs.close()
+
+
+async def _as_jpeg(page) -> None:
+    """The loaded report's screenshots swapped for JPEG copies inside the page: each PNG
+    crossed over once, and the JPEGs leave the browser only in the PDF."""
+    from playwright.async_api import Error as PlaywrightError
+
+    script = resources.files(__package__).joinpath("jpeg.js").read_text(encoding="utf-8")
+    try:
+        await asyncio.wait_for(page.evaluate(script, [JPEG_QUALITY]), CONVERT_TIMEOUT)
+    except (asyncio.TimeoutError, PlaywrightError):
+        pass  # whatever was not swapped is printed from its PNG, as before

@@ -40,7 +40,7 @@ from .layout import (  # noqa: F401 - re-exported: the report's geometry, for pd
 
 Loader = Callable[[str], "bytes | None"]
 
-SCREENSHOT_ROLES = ("screenshot", "screenshot_tile", "chat_segment")
+SCREENSHOT_ROLES = ("screenshot", "screenshot_tile", "chat_segment", "box_segment")
 PICTURE_ROLES = ("screenshot", "screenshot_tile")
 # Heights in CSS px of what precedes a capture's first picture (style.css sizes them).
 _HEADING_PX = 40
@@ -493,6 +493,8 @@ def _capture(w: Words, capture: Capture, loader: Loader | None, zone) -> str:
     pictures = [a for a in capture.artifacts if a.role in PICTURE_ROLES]
     out.extend(screenshot(w, a, loader, room if i == 0 else None) for i, a in enumerate(pictures))
     out.append(chat_segments(w, [a for a in capture.artifacts if a.role == "chat_segment"], loader))
+    out.append(chat_segments(w, [a for a in capture.artifacts if a.role == "box_segment"], loader,
+                             heading="box_segments"))
     out.extend(transcript(w, a, loader) for a in capture.artifacts if a.role == "transcript")
     out.append(f'<p class="sub">{w("details_in_appendix", n=str(capture.index))}</p></section>')
     return "".join(out)
