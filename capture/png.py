@@ -9,7 +9,8 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def png_size(data: bytes) -> tuple[int, int]:
-    if data[:8] != SIGNATURE or data[12:16] != b"IHDR":
+    """(width, height) as the header claims them; ValueError when it is no PNG header."""
+    if len(data) < 24 or data[:8] != SIGNATURE or data[12:16] != b"IHDR":
         raise ValueError("not a PNG")
     return struct.unpack(">II", data[16:24])
 

@@ -27,6 +27,7 @@ from capture.manifest import (
     LoginSession,
     Manifest,
     Response,
+    TimestampCheck,
     Tls,
     Tool,
     utc_now,
@@ -226,15 +227,15 @@ def seal_with_report(root: Path, lang: str = "both") -> None:
 
 
 TOKENS = [
-    {
-        "path": "manifest.json.tsr",
-        "authority": "CN=Test TSA <x>",
-        "time": "2025-11-25T17:00:00.000Z",
-        "serial": "0x1F",
-        "signer": "CN=Test TSA",
-        "status": "not verified",
-        "detail": "matches manifest.json, but the signer does not chain",
-    }
+    TimestampCheck(
+        path="manifest.json.tsr",
+        authority="CN=Test TSA <x>",
+        time="2025-11-25T17:00:00.000Z",
+        serial="0x1F",
+        signer="CN=Test TSA",
+        status="not verified",
+        detail="matches manifest.json, but the signer does not chain",
+    )
 ]
 
 

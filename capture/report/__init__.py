@@ -90,7 +90,7 @@ def _free_rendering_number(root: Path) -> int:
 
 
 def write_unsealed_report(
-    root: Path, *, lang: str = "both", timestamps: list[dict] | None = None, browser_settings=None,
+    root: Path, *, lang: str = "both", timestamps: list | None = None, browser_settings=None,
 ) -> tuple[str, list[Path]]:
     """A later rendering under unsealed/, then SHA256SUMS; returns (fingerprint, files).
 
@@ -121,7 +121,7 @@ def regenerate(root: Path, *, lang: str = "both", browser_settings=None) -> tupl
     root = Path(root)
     _load(root)  # one clear usage error for "not a bundle directory", before verify
     checked = require_intact(root, "render its report, which would hide that")
-    timestamps = [t.model_dump() for t in checked.timestamps] or None
+    timestamps = list(checked.timestamps) or None  # manifest.TimestampCheck, as verify judged them
     return write_unsealed_report(root, lang=lang, timestamps=timestamps, browser_settings=browser_settings)
 
 

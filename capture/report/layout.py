@@ -37,10 +37,13 @@ MAX_SHRINK_FOR_A_ROW = 0.9  # shrink up to 10 % more when that fits one more row
 
 
 def png_size(data: bytes | None) -> tuple[int, int] | None:
-    """(width, height) as the PNG header claims them, or None."""
-    if not data or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+    """(width, height) as the PNG header claims them, or None (not a PNG, or empty)."""
+    from ..png import png_size as header_size
+
+    try:
+        width, height = header_size(data or b"")
+    except ValueError:
         return None
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     return (width, height) if width > 0 and height > 0 else None
 
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from ..bundlepath import UnsafePath, bundle_path
 from ..display import shown_url
 from ..environment import capture_clock, response_moments
-from ..manifest import Artifact, Capture, Manifest, format_utc
+from ..manifest import Artifact, Capture, Manifest, TimestampCheck, format_utc
 from .escape import e, t
 from .figures import chat_segments, screenshot, text_height_px, transcript
 from .labels import CHECK_TEXT, KIND_TEXT, OUTCOME_TEXT, ROLE_TEXT, TEXT, Words
@@ -254,7 +254,8 @@ def _case_rows(w: Words, manifest: Manifest) -> list[tuple[str, str]]:
 _TRUST = {"trusted": "ts_trusted", "not verified": "ts_not_verified", "invalid": "ts_invalid"}
 
 
-def _timestamps(w: Words, timestamps: list[dict] | None, tsa_requested: Sequence[str]) -> tuple[str, str]:
+def _timestamps(w: Words, timestamps: list[TimestampCheck] | None,
+                tsa_requested: Sequence[str]) -> tuple[str, str]:
     """(the summary's line, a section or ""). Sealed report: only what was asked for (the
     token is made after it). Later rendering: each token as verify judged it, its trust
     level first."""
@@ -266,15 +267,15 @@ def _timestamps(w: Words, timestamps: list[dict] | None, tsa_requested: Sequence
     headers = [w("ts_file"), w("ts_trust"), w("ts_time"), w("ts_authority"), w("ts_serial")]
     rows, said = [], []
     for token in timestamps:
-        trust = _TRUST.get(token.get("status") or "")
-        label = w(trust) if trust else e(token.get("status") or "–")
-        said.append(f"{label}: {e(token.get('time') or '–')}")
+        trust = _TRUST.get(token.status)
+        label = w(trust) if trust else e(token.status)
+        said.append(f"{label}: {e(token.time or '–')}")
         rows.append([
-            f'<span class="mono">{e(token.get("path"))}</span>',
-            label + (f'<div class="sub">{e(token.get("detail"))}</div>' if token.get("detail") else ""),
-            e(token.get("time") or "–"),
-            e(token.get("authority") or "–"),
-            f'<span class="mono">{e(token.get("serial") or "–")}</span>',
+            f'<span class="mono">{e(token.path)}</span>',
+            label + (f'<div class="sub">{e(token.detail)}</div>' if token.detail else ""),
+            e(token.time or "–"),
+            e(token.authority or "–"),
+            f'<span class="mono">{e(token.serial or "–")}</span>',
         ])
     section = f"<h2>{w('timestamps')}</h2>{w.para('timestamps_what', 'sub')}" + _table(
         headers, rows, [16, 30, 18, 22, 14])
@@ -566,7 +567,7 @@ def render_html(
     fingerprint: str | None = None,
     *,
     lang: str = "both",
-    timestamps: list[dict] | None = None,
+    timestamps: list[TimestampCheck] | None = None,
     image_loader: Loader | None = None,
     tsa_requested: Sequence[str] = (),
     rendered_at: str | None = None,
