@@ -33,3 +33,17 @@ def english_unless_asked(monkeypatch):
     # Tests read English output unless they choose a language (tests/test_language.py
     # sets the locale per run); a developer's zh_CN locale must not fail them.
     monkeypatch.setenv("EVIDENCE_LANG", "en")
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """One `evidence demo`, as a user runs it, shared by every test that reads its bundle
+    (the run takes half a minute; the tests only read what it wrote)."""
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("demo")
+    done = subprocess.run([sys.executable, "-m", "capture", "demo", "-o", "bundle"], cwd=root,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root / "bundle", done

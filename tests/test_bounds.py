@@ -105,14 +105,16 @@ def test_really_tall_page_is_tiled_up_to_the_cap_and_says_so(tmp_path, chromium_
 
 
 def test_tiling_a_really_tall_page_stops_at_the_deadline_and_says_what_it_covers(tmp_path, site):
-    timeout = 8
+    # Long enough for the page to load and a first tile on a loaded machine, far too short
+    # for the 74 tiles the page would need.
+    timeout = 15
     capture = capture_cli(f"{site}/capture/huge.html", tmp_path / "huge", timeout).captures[0]
     assert capture.error is None and capture.page_height == 600_000
     tiles = tiles_of(capture)
     covered = assert_tiles_follow_each_other(tiles)
     assert 1 <= len(tiles) and covered < MAX_PICTURED_HEIGHT
     stated = f"screenshots cover 0–{covered:,} px of a page that reports 600 000 px".replace(",", " ")
-    assert capture.warnings == [f"screenshots stopped at the time limit: {stated}"]
+    assert f"screenshots stopped at the time limit: {stated}" in capture.warnings
     # Stopped with time kept for the rest of the capture, not hundreds of tiles later
     # (the slack is for one tile and the DOM snapshots on a loaded machine).
     assert seconds_taken(capture) <= timeout + 15

@@ -262,7 +262,12 @@ def test_short_deadline_stops_loading_and_still_writes_what_it_has(capture, tmp_
     assert left > 0
     assert any("(time limit)" in w for w in rec.capture.warnings)
     ids = ids_in(transcript(rec, tmp_path))
-    assert ids == list(range(TOTAL + 1 - len(ids), TOTAL + 1)) and len(ids) >= 30
+    # What it has is one run of messages without a gap. Normally that run ends at the
+    # newest message; on a loaded machine the pictures themselves may run out of time
+    # first, and then the capture must say where they stopped.
+    assert len(ids) >= 30 and ids == list(range(ids[0], ids[0] + len(ids)))
+    if ids[-1] != TOTAL:
+        assert any("time limit" in w and "cover" in w for w in rec.capture.warnings), rec.capture.warnings
     assert rec.capture.chat_messages == len(ids)
     assert_segments_cover_the_conversation(rec, tmp_path)
 

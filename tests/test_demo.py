@@ -10,11 +10,8 @@ from capture.manifest import Manifest
 from capture.verify import verify
 
 
-def test_demo_captures_order_product_and_whole_chat_into_a_verified_bundle(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "capture", "demo", "-o", "bundle"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = tmp_path / "bundle"
+def test_demo_captures_order_product_and_whole_chat_into_a_verified_bundle(demo_run):
+    out, done = demo_run
     assert verify(out).verdict == "INTACT"
     assert "Verified: INTACT" in done.stdout and "report.pdf" in done.stdout
     manifest = Manifest.model_validate_json((out / "manifest.json").read_bytes())

@@ -4,8 +4,6 @@ conversation to its last row, and the recorded ranges tile the whole conversatio
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -40,12 +38,8 @@ def background_bands(data: bytes, colour: bytes) -> list[tuple[int, int]]:
 
 
 @pytest.fixture(scope="module")
-def demo_bundle(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("demo")
-    done = subprocess.run([sys.executable, "-m", "capture", "demo", "-o", "bundle"], cwd=root,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return root / "bundle"
+def demo_bundle(demo_run) -> Path:
+    return demo_run[0]
 
 
 def test_demo_chat_segments_show_the_conversation_to_their_last_row(demo_bundle):

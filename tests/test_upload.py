@@ -42,10 +42,8 @@ def _page_texts(pdf: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("demo")
-    _evidence("demo", "-o", "bundle", cwd=work)
-    return work / "bundle"
+def demo(demo_run) -> Path:
+    return demo_run[0]
 
 
 def _fingerprint(root: Path) -> str:
