@@ -183,7 +183,7 @@ def _views(blob: bytes) -> list[tuple[str, bytes]]:
                     decoded = (base64.urlsafe_b64decode if alphabet == "urlsafe" else base64.b64decode)(usable)
                 except (binascii.Error, ValueError):
                     continue
-                views.append((f"base64 at {run.start()}+{skip}", decoded))
+                views.append((f"base64 at {found.start()}+{skip}", decoded))
     return views
 
 

@@ -159,7 +159,7 @@ def test_capture_through_playwright_server_verifies(server_bundle):
     manifest = load_manifest(out)
     assert [c.error for c in manifest.captures] == [None, None]
     assert "卡密未发货" in (out / "captures/01-order/text.txt").read_text("utf-8")
-    assert {a.role for a in manifest.artifacts} == {"har", "trace", "report"}
+    assert {a.role for a in manifest.artifacts} == {"har", "trace", "report", "checksums"}
 
 
 def test_playwright_server_browser_is_recorded_as_remote(server_bundle, server):
