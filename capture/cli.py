@@ -105,14 +105,22 @@ class Context(click.Context):
     formatter_class = HelpFormatter
 
 
-class Option(click.Option):
-    @property
-    def help(self) -> str | None:
-        return _text(self._help_id)
+class _MessageText:
+    """An attribute Click sets to a message id (help=, epilog=) and reads back as text in
+    the reader's language, looked up when shown rather than when cli.py is imported."""
 
-    @help.setter
-    def help(self, value: str | None) -> None:
-        self._help_id = value
+    def __set_name__(self, owner, name: str) -> None:
+        self.slot = f"_{name}_id"
+
+    def __get__(self, obj, owner=None):
+        return self if obj is None else _text(getattr(obj, self.slot, None))
+
+    def __set__(self, obj, value: str | None) -> None:
+        setattr(obj, self.slot, value)
+
+
+class Option(click.Option):
+    help = _MessageText()
 
     def get_help_record(self, ctx):
         record = super().get_help_record(ctx)
@@ -133,22 +141,8 @@ def option(*decls, **attrs):
 
 class _CommandHelp:
     context_class = Context
-
-    @property
-    def help(self) -> str | None:
-        return _text(self._help_id)
-
-    @help.setter
-    def help(self, value: str | None) -> None:
-        self._help_id = value
-
-    @property
-    def epilog(self) -> str | None:
-        return _text(self._epilog_id)
-
-    @epilog.setter
-    def epilog(self, value: str | None) -> None:
-        self._epilog_id = value
+    help = _MessageText()
+    epilog = _MessageText()
 
     def get_short_help_str(self, limit: int = 45) -> str:
         # The first paragraph, whole: Click shortens at spaces and full stops, which
