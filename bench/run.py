@@ -249,6 +249,24 @@ def evidence_profile(bundle: Path, began: float, ended: float, names: tuple[str,
     }
 
 
+def phase_log(out: Path) -> Path:
+    """Where a capture run writes its wall and CPU per phase (outside its bundle)."""
+    return out.with_name(out.name + ".phases.json")
+
+
+def phase_totals(path: Path) -> dict[str, dict[str, float]]:
+    """One run's phases summed over its targets: {phase: {wall, cpu_own, cpu_children}}.
+    Session phases keep their own names; a target's phases are summed by name."""
+    records = json.loads(path.read_text(encoding="utf-8"))["phases"]
+    totals: dict[str, dict[str, float]] = {}
+    for record in records:
+        name = record["phase"] if record["target"] != "session" else f"session.{record['phase']}"
+        row = totals.setdefault(name, {"wall": 0.0, "cpu_own": 0.0, "cpu_children": 0.0})
+        for key in row:
+            row[key] += record.get(key) or 0.0
+    return totals
+
+
 # --- the rounds --------------------------------------------------------------------------------
 
 
@@ -271,7 +289,8 @@ class Bench:
 
         def capture(*extra, names=tuple(TARGETS)):
             targets = [part for name in names for part in (TARGETS[name][0], urls[name])]
-            return lambda out: (evidence + ["capture", *targets, *extra, "-o", str(out)], None, None, names)
+            return lambda out: (evidence + ["capture", *targets, *extra, "-o", str(out),
+                                            "--phase-log", str(phase_log(out))], None, None, names)
 
         def baseline(names=tuple(TARGETS)):
             command = [sys.executable, str(HERE / "baseline.py"), *(urls[name] for name in names)]
@@ -319,6 +338,11 @@ class Bench:
                     raise CommandFailed(f"shot-scraper wrote no {', '.join(missing)} screenshot")
             profile = (evidence_profile(out, began, time.time(), names)
                        if name.startswith("capture") else None)
+            if profile is not None:
+                profile["phases"] = phase_totals(phase_log(out))
+                profile["phases"]["process.before_session"] = {
+                    "wall": elapsed - profile["phases"]["session.total"]["wall"],
+                    "cpu_own": 0.0, "cpu_children": 0.0}
         except (CommandFailed, OSError, ValueError) as exc:
             self.failures[name] = str(exc)
             self.say(f"  {name}: FAILED, left out from now on: {exc}")
@@ -336,6 +360,7 @@ class Bench:
                 self.profiles.setdefault(name, []).append(profile)
         if not self.args.keep:
             shutil.rmtree(out, ignore_errors=True)
+            phase_log(out).unlink(missing_ok=True)
 
     def rounds(self, site: Site, named: dict) -> None:
         self.say("warm-up (not counted): page cache, .pyc files; one run of each program")
@@ -352,9 +377,18 @@ class Bench:
             self.say(f"round {number}/{self.args.rounds} ({time.perf_counter() - began:.0f} s): {line}")
 
 
+def _median_phases(profiles: list[dict]) -> dict:
+    names = {name for p in profiles for name in p.get("phases", {})}
+    zero = {"wall": 0.0, "cpu_own": 0.0, "cpu_children": 0.0}
+    return {name: {key: statistics.median(p.get("phases", {}).get(name, zero)[key] for p in profiles)
+                   for key in zero} for name in sorted(names)}
+
+
 def _median_profile(profiles: list[dict]) -> dict:
-    result = {}
+    result = {"phases": _median_phases(profiles)}
     for key, value in profiles[0].items():
+        if key == "phases":
+            continue
         if isinstance(value, dict):
             result[key] = {k: statistics.median(p[key][k] for p in profiles) for k in value}
         elif isinstance(value, (int, float)) and value is not None:
@@ -524,6 +558,35 @@ def print_table(results: dict, out=print) -> None:
                 f"{'met' if target['met'] else 'MISSED'}")
 
 
+PHASE_ROWS = ("capture", "capture_no_trace", "capture_jobs1", "capture_pages")
+PHASE_ORDER = ("process.before_session", "session.driver", "session.launch", "session.environment",
+               "new_page", "load", "settle_network", "settle_content", "provenance", "actions",
+               "lazy_scroll", "chat_history", "chat_segments", "screenshot", "inner_box", "snapshots",
+               "close_page", "checks", "save", "session.captures", "session.session_files",
+               "session.report", "session.seal", "session.timestamp", "session.close_browser",
+               "session.total")
+
+
+def print_phases(results: dict, out=print) -> None:
+    """Median wall and CPU per phase (target phases summed over targets), per run kind."""
+    profiles = results["evidence_profile_median"]
+    rows = [name for name in PHASE_ROWS if name in profiles and profiles[name].get("phases")]
+    if not rows:
+        return
+    out("")
+    out("phases: median seconds; a target phase is summed over the targets (they overlap")
+    out("with --jobs > 1); wall / CPU of this process / CPU of the driver and browser")
+    out(f"  {'phase':<24}" + "".join(f"{name:>26}" for name in rows))
+    for phase in PHASE_ORDER:
+        cells = []
+        for name in rows:
+            value = profiles[name]["phases"].get(phase)
+            cells.append(f"{value['wall']:>8.2f} {value['cpu_own']:>6.2f} {value['cpu_children']:>6.2f}   "
+                         if value else f"{'-':>26}")
+        if any(profiles[name]["phases"].get(phase) for name in rows):
+            out(f"  {phase:<24}" + "".join(f"{c:>26}" for c in cells))
+
+
 def print_timeline(bundle: Path) -> None:
     """Where one bundle's time went: every action and file of each capture, in order."""
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
@@ -608,6 +671,7 @@ def main() -> None:
     results["total_seconds"] = time.perf_counter() - started
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print_table(results)
+    print_phases(results)
     say(f"\nwrote {args.output} in {results['total_seconds']:.0f} s")
 
 

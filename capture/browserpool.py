@@ -31,6 +31,15 @@ def device_descriptor(devices: dict, name: str | None) -> dict | None:
                      "`evidence capture --list-devices` lists them")
 
 
+def _hash_binary(executable: Path) -> tuple[Path, asyncio.Task]:
+    """The binary the launched browser runs (Debian's /usr/bin/chromium is a script that
+    starts another) and a task hashing it off the event loop."""
+    from .browser import file_sha256, real_executable
+
+    real = real_executable(executable)
+    return real, asyncio.create_task(asyncio.to_thread(file_sha256, real))
+
+
 class BrowserPool:
     def __init__(self, playwright, options: RunOptions, tmp: Path, say: Callable[[str], None]):
         self.playwright = playwright
@@ -48,6 +57,9 @@ class BrowserPool:
         self.device: dict | None = None  # Playwright's descriptor of --device, when given
         self.browser_user_agent: str | None = None  # what the browser calls itself
         self.page_user_agent: str | None = None  # what pages are told (and the manifest records)
+        # (binary, task hashing it): started at the launch, so that it runs while the
+        # context opens instead of before the first capture (a 300 MB file).
+        self.hashing: tuple[Path, asyncio.Task] | None = None
 
     @property
     def remote(self) -> bool:
@@ -57,6 +69,8 @@ class BrowserPool:
         from .browser import open_browser
 
         self.browser, self.found, self.launch_args = await open_browser(self.playwright, self.options.browser)
+        if self.found and self.hashing is None:
+            self.hashing = _hash_binary(self.found.executable)
         self.device = self.device or device_descriptor(self.playwright.devices, self.options.device)
         self.browser_user_agent = await self.user_agent()
         self.page_user_agent = self._page_user_agent()

@@ -29,11 +29,14 @@ from typing import Self
 from . import coverage
 from .coverage import MAX_PICTURED_HEIGHT
 from .errors import first_line
+from .messages import t
 from .png import png_size
+from .progress import Ticker
 from .record import MASK_COLOR, Recorder
 from .scripts import script
 
-POLL = 0.025  # seconds between looks at the box while history loads
+POLL = 0.025  # seconds at least between looks at the box while history loads
+WATCH = 0.15  # seconds the page watches the box for a change before it reports back
 # How long a history request may take before we call the endpoint stalled. Longer
 # than most mobile back ends need, short enough that a dead one costs little.
 IN_FLIGHT_LIMIT = 5.0
@@ -61,7 +64,7 @@ _VIEW = f"(\n{script('chat_view')}\n)(el, \n{_ROWS}\n)"
 
 _DETECT_JS = f"(opts) => (\n{_FIND}\n)(null, opts, \n{_ROWS}\n)"
 _RESOLVE_JS = f"(el, opts) => (\n{_FIND}\n)(el, opts, \n{_ROWS}\n)"
-_LOAD_JS = f"(el, toTop) => (\n{script('chat_load')}\n)(el, toTop, {_VIEW})"
+_LOAD_JS = f"(el, arg) => (\n{script('chat_load')}\n)(el, arg, {_VIEW})"
 _STEP_JS = f"(el, arg) => (\n{script('chat_step')}\n)(el, arg, {_VIEW})"
 # Measured again once a picture is taken: a scroll that had not landed, or a viewport
 # that changed under the shot, narrows what the picture is recorded to show.
@@ -69,6 +72,7 @@ _GEOMETRY_JS = f"(el) => {_VIEW}.geometry()"
 _GO_JS = f"(el, top) => {_VIEW}.go(top)"
 RESHOOTS = 3  # a live chat that jumps to its newest message under a shot: take it again
 
+_TO_TOP = {"toTop": True}
 _BOTTOM_JS = "(el) => el.scrollTo({top: el.scrollHeight, behavior: 'instant'})"
 _TAIL_JS = f"(el) => {_VIEW}.tail()"
 # The elements found stay in the page; only their description crosses over.
@@ -113,7 +117,6 @@ class _Requests:
         self.pending: dict = {}  # request -> when it started
         self.finished = 0  # history requests that came back (or failed)
         self.last_activity = clock.now()
-        self.arrived = asyncio.Event()
 
     def _started(self, request) -> None:
         if request.resource_type in HISTORY_REQUESTS:
@@ -124,19 +127,10 @@ class _Requests:
             del self.pending[request]
             self.finished += 1
             self.last_activity = self.clock.now()
-            self.arrived.set()
 
     def oldest(self) -> float:
         """How long the oldest request in flight has been (0 with none)."""
         return self.clock.now() - min(self.pending.values(), default=self.clock.now())
-
-    async def wait(self, seconds: float) -> None:
-        """Sleep `seconds`, or less when a history request just ended."""
-        try:
-            await asyncio.wait_for(self.arrived.wait(), seconds)
-        except TimeoutError:
-            pass
-        self.arrived.clear()
 
     def __enter__(self) -> Self:
         self.page.on("request", self._started)
@@ -211,6 +205,8 @@ async def capture_chat(
     deadline: float,
     mask: list[str] = (),
     max_height: int = MAX_PICTURED_HEIGHT,
+    laps=None,
+    status=None,
 ) -> None:
     """Capture the whole conversation of a chat page into `rec`'s capture directory,
     pictures of at most `max_height` CSS px of it."""
@@ -229,22 +225,26 @@ async def capture_chat(
     with _Requests(page, clock) as requests:
         try:
             history.tail = await clock.call(box.handle.evaluate, _TAIL_JS, limit=5.0)
-            await _Loader(box, rec, history, max_scrolls, clock, requests).run()
+            await _Loader(box, rec, history, max_scrolls, clock, requests, Ticker(status)).run()
         except (_Stopped, PlaywrightError) as exc:
             history.stopped = first_line(exc)
     _record_history(rec, history)
+    if laps:
+        laps("chat_history")
 
     files = _SegmentFiles(rec)
     done = _Pass()
     stop = None
     try:
         camera = _Camera(page, box, list(mask))
-        done = await _capture_pass(box, clock, camera, files, max_height)
+        done = await _capture_pass(box, clock, camera, files, max_height, Ticker(status))
     except _Partial as partial:
         done, stop = partial.done, partial.reason
     await files.finish(done.segments)
     _write_capture(page, box, rec, done, history, stop)
     coverage.check(rec, coverage.SEGMENTS, rec.capture.chat_scroll_height)
+    if laps:
+        laps("chat_segments")
 
     try:
         await clock.call(box.handle.evaluate, _BOTTOM_JS, limit=3.0)
@@ -411,8 +411,8 @@ class _Loader:
     scrolling to the top does not load, a "load more" control is clicked and a mouse
     wheel is turned up over the box, each bounded by the scroll limit and recorded."""
 
-    def __init__(self, box, rec, history, max_scrolls, clock, requests):
-        self.box, self.rec, self.history = box, rec, history
+    def __init__(self, box, rec, history, max_scrolls, clock, requests, tick: Ticker):
+        self.box, self.rec, self.history, self.tick = box, rec, history, tick
         self.max_scrolls, self.clock, self.requests = max_scrolls, clock, requests
         self.latencies: list[float] = []
         self.wheel = box.waiting  # turned on for good once a wheel brought history
@@ -423,7 +423,7 @@ class _Loader:
             if history.loads >= self.max_scrolls:
                 history.stopped = f"limit --max-chat-scrolls {self.max_scrolls}"
                 return
-            start = await clock.call(self.box.handle.evaluate, _LOAD_JS, True)
+            start = await clock.call(self.box.handle.evaluate, _LOAD_JS, _TO_TOP)
             history.tops += 1
             if not history.first_height:
                 history.first_height = start["before"]
@@ -440,9 +440,12 @@ class _Loader:
             history.loads += 1
 
     def _quiet(self) -> float:
+        # Scaled by the typical load, not the slowest: a request still in flight is
+        # waited for anyway (up to IN_FLIGHT_LIMIT), and one load slowed by a busy
+        # machine (other targets being pictured) made every later end wait 3 s.
         if not self.latencies:
             return QUIET_FIRST
-        return min(QUIET_MAX, max(QUIET_MIN, 2 * max(self.latencies) + 0.2))
+        return min(QUIET_MAX, max(QUIET_MIN, 2 * statistics.median(self.latencies) + 0.2))
 
     async def _wait_for_older(self, start: dict) -> bool:
         """True once older messages arrived; False when the history ended or stopped."""
@@ -451,9 +454,16 @@ class _Loader:
         quiet = self._quiet()
         finished_before = requests.finished
         changed_at = None
+        now = start
         while True:
-            await requests.wait(POLL)
-            now = await clock.call(self.box.handle.evaluate, _LOAD_JS, False)
+            # Waits in the page until the top changes (or WATCH passes), then looks here.
+            look = {"toTop": False, "waitMs": WATCH * 1000, "first": now["first"], "height": now["height"]}
+            asked = clock.now()
+            now = await clock.call(self.box.handle.evaluate, _LOAD_JS, look)
+            self.tick(lambda seen=now: t("progress.chat_history", loads=history.loads,
+                                         height=coverage.px(seen["height"])))
+            if clock.now() - asked < POLL:  # a box that changes all the time: not faster than this
+                await asyncio.sleep(POLL)
             history.height = now["height"]
             # A spinner changes the box too, before its request reaches us: a change
             # counts once a history request has come back, or, for sites that push
@@ -483,7 +493,7 @@ class _Loader:
                 # Sites ignore a scroll that comes while they still finish the previous
                 # load (a "busy" flag cleared just after the rows land): while nothing
                 # is in flight, scroll away and back to the top again now and then.
-                await clock.call(self.box.handle.evaluate, _LOAD_JS, True)
+                await clock.call(self.box.handle.evaluate, _LOAD_JS, _TO_TOP)
                 await self._wheel_up()
                 nudged = clock.now()
             if clock.left() < _capture_estimate(now["height"], now["client"]):
@@ -631,20 +641,22 @@ class _SegmentFiles:
 
 
 async def _capture_pass(
-    box: _Container, clock: _Clock, camera: _Camera, files: _SegmentFiles, cap: int
+    box: _Container, clock: _Clock, camera: _Camera, files: _SegmentFiles, cap: int, tick: Ticker
 ) -> _Pass:
     """From the top to the bottom, each window starting where the last picture ended:
     segments and rows."""
-    return await _CapturePass(box, clock, camera, files, cap).run()
+    return await _CapturePass(box, clock, camera, files, cap, tick).run()
 
 
 class _CapturePass:
     """One pass over the conversation, a window per step, and where it is between steps."""
 
     def __init__(
-        self, box: _Container, clock: _Clock, camera: _Camera, files: _SegmentFiles, cap: int
+        self, box: _Container, clock: _Clock, camera: _Camera, files: _SegmentFiles, cap: int,
+        tick: Ticker,
     ):
         self.box, self.clock, self.camera, self.files, self.cap = box, clock, camera, files, cap
+        self.tick = tick  # progress lines while it runs
         self.done = _Pass()
         self.target = 0  # top of the next window, in the coordinates the pass began with
         self.shift = 0  # how far older messages arriving at the top pushed the content down
@@ -737,6 +749,8 @@ class _CapturePass:
         await self.files.write_upto(done.segments, len(done.segments) - 1)
         done.covered = max(done.covered, segment.scroll_top + segment.height)
         done.scroll_height = height
+        self.tick(lambda: t("progress.chat_segments", segments=len(done.segments), covered=coverage.px(done.covered),
+                            height=coverage.px(height), messages=len(done.rows)))
         self.filled.append(step["filled"])
         self.step_times.append(self.clock.now() - began)
         if done.covered >= height:
@@ -808,12 +822,12 @@ def _want(filled: list[float]) -> float:
 class _Camera:
     """Screenshots of the box as it is scrolled, all through Playwright's own session.
 
-    Not through a DevTools session of our own: Page.captureScreenshot with a clip there
-    replaces the page's device emulation (the 1280x900 viewport Playwright set on its
-    session) with that session's none, so for the shot the page is laid out at the
-    browser window's real size. In the demo that window was 87 px shorter than the
-    viewport, and the bottom 60 px of the first segment showed the page background
-    where the conversation was recorded to be.
+    Not through a DevTools session of our own: Page.captureScreenshot there, even of a
+    clip inside the viewport, replaces the page's device emulation (the 1280x900 screen
+    and viewport Playwright set on its session) with that session's none, and leaves it
+    so: the page then reports an 800x600 screen, and in the demo the window was 87 px
+    shorter than the viewport, so the first segment showed page background at its
+    bottom. (Tried again for speed: a third quicker per shot, and wrong.)
     """
 
     def __init__(self, page, box: _Container, mask: list[str]):

@@ -15,6 +15,7 @@ import click
 from . import __version__
 from .errors import EvidenceError, ExitCode, UsageError
 from .messages import MESSAGES, language, t
+from .progress import Console
 
 
 def _fail(exc: Exception) -> None:
@@ -286,8 +287,11 @@ def _list_devices(ctx, _param, value):
 @option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True,
         help="opt.report_lang")
 @option("--json", "as_json", is_flag=True, help="opt.json")
+@option("-q", "--quiet", is_flag=True, help="opt.quiet")
+# The benchmark's (bench/run.py): wall and CPU per phase, as JSON; not for buyers.
+@option("--phase-log", type=click.Path(path_type=Path), metavar="FILE", hidden=True, help="opt.phase_log")
 @browser_options
-def capture_cmd(urls, orders, products, chats, pages, plan_path, out_dir, as_json, **options):
+def capture_cmd(urls, orders, products, chats, pages, plan_path, out_dir, as_json, quiet, **options):
     from .output import print_run
     from .session import options_from_cli, run
 
@@ -298,9 +302,13 @@ def capture_cmd(urls, orders, products, chats, pages, plan_path, out_dir, as_jso
     if sorted(targets) != sorted(given):  # our reading of the line must be Click's
         raise UsageError(t("error.target_order"))
     run_options = options_from_cli(targets, plan_path, out_dir, options)
-    if not as_json:
-        run_options.progress = lambda line: click.echo(line, err=False)
-    result = run(run_options)
+    console = Console(sys.stdout)
+    if not as_json and not quiet:
+        run_options.progress, run_options.status = console.line, console.status
+    try:
+        result = run(run_options)
+    finally:
+        console.done()
     print_run(result, as_json)
     sys.exit(result.exit_code)
 
@@ -314,11 +322,18 @@ def capture_cmd(urls, orders, products, chats, pages, plan_path, out_dir, as_jso
 @option("--tsa-ca", "tsa_cas", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
         help="opt.tsa_ca")
 @option("--json", "as_json", is_flag=True, help="opt.json_verify")
-def verify_cmd(bundles, expect, tsa_cas, as_json):
+@option("-q", "--quiet", is_flag=True, help="opt.quiet")
+def verify_cmd(bundles, expect, tsa_cas, as_json, quiet):
     from .output import print_verification
     from .verify import verify
 
-    report = verify(list(bundles), tsa_cas=list(tsa_cas), expect=expect)
+    # Progress goes to stderr here: verify's stdout is its verdict, often piped.
+    console = Console(sys.stderr)
+    status = None if as_json or quiet else console.status
+    try:
+        report = verify(list(bundles), tsa_cas=list(tsa_cas), expect=expect, status=status)
+    finally:
+        console.done()
     print_verification(report, as_json)
     sys.exit(report.exit_code)
 

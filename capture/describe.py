@@ -3,12 +3,11 @@ made before the first target (the per-target ones follow each capture)."""
 
 from __future__ import annotations
 
-import asyncio
 import platform
 from pathlib import Path
 
 from . import __version__, environment
-from .browser import file_sha256, os_description, public_endpoint, real_executable
+from .browser import os_description, public_endpoint
 from .browserpool import BrowserPool
 from .manifest import BrowserInfo, Device, Environment, EnvironmentCheck, Viewport
 
@@ -16,9 +15,7 @@ from .manifest import BrowserInfo, Device, Environment, EnvironmentCheck, Viewpo
 async def describe_environment(pool: BrowserPool, tool_digest: str | None) -> Environment:
     from importlib.metadata import version as dist_version
 
-    real = real_executable(pool.found.executable) if pool.found else None
-    # Hashing a 300 MB browser binary takes a moment: overlap it with the user agent.
-    digest = asyncio.create_task(asyncio.to_thread(file_sha256, real)) if real else None
+    real, digest = pool.hashing or (None, None)
     settings = pool.options.browser
     endpoint = settings.endpoint or settings.cdp_endpoint
     browser = BrowserInfo(

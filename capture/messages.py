@@ -56,6 +56,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "run.done": ("[{index}/{total}] {kind:<7} {status} {seconds:.1f} 秒 {verdict}{extra}",
                  "[{index}/{total}] {kind:<7} {status} {seconds:.1f} s {verdict}{extra}"),
     "run.ok": ("完成", "ok"),
+    "progress.chat_history": ("      聊天记录加载中：已向上加载 {loads} 次，已载入 {height} px …",
+                              "      chat history: {loads} loads so far, {height} px loaded ..."),
+    "progress.chat_segments": ("      聊天记录截图：{segments} 段，{covered} / {height} px，{messages} 条消息 …",
+                               "      chat pictures: {segments} segments, {covered} of {height} px, "
+                               "{messages} messages ..."),
+    "progress.tiles": ("      长页面截图：第 {number} 块，{covered} / {height} px …",
+                       "      tall page: tile {number}, {covered} of {height} px ..."),
+    "progress.verify": ("核验中：{files} / {total} 个文件，{done} / {size} MiB …",
+                        "verifying: {files} of {total} files, {done} of {size} MiB ..."),
     "run.failed_verdict": ("失败：{error}", "FAILED: {error}"),
     "run.http_error": ("已保存，但服务器返回 HTTP {status}{text}", "kept, but the server answered HTTP {status}{text}"),
     "run.warning": ("（1 条警告）", " (1 warning)"),
@@ -149,6 +158,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "连接需要认证的服务器时附带的请求头（不会写进证据包）。",
         "Header for an authenticated endpoint (never written into the bundle).",
     ),
+    "opt.quiet": ("不显示进度，只显示结果。", "Print no progress, only the result."),
     "opt.json": ("以 JSON 格式输出结果（内容不随语言变化）。", "Print the result as JSON."),
     "opt.headed": ("显示浏览器窗口。", "Show the browser window."),
     "opt.output_new": (
@@ -240,6 +250,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "opt.max_chat_scrolls": (
         "最多加载几次更早的聊天记录（默认 400）。",
         "At most this many loads of older chat history (default 400).",
+    ),
+    "opt.phase_log": (
+        "（基准测试用）把每个阶段的耗时和 CPU 写入此 JSON 文件。",
+        "(For the benchmark) write wall and CPU time per phase to this JSON file.",
     ),
     "opt.jobs": (
         "同时采集几个目标（默认按 CPU 数，最多 4）。",

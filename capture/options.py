@@ -37,9 +37,11 @@ class RunOptions:
     lang: str = "both"
     report: bool = True
     progress: Callable[[str], None] | None = None
+    status: Callable[[str], None] | None = None  # progress of long work, every few seconds
     hosts_path: Path | None = None  # the hosts file to check (default: the system's)
     device: str | None = None  # a Playwright device name ("iPhone 13"): pages see that phone
     headless_user_agent: bool = False  # True: pages see "HeadlessChrome" in the user agent
+    phase_log: Path | None = None  # where to write wall and CPU per phase (the benchmark's)
 
 
 def default_out_dir() -> Path:
@@ -74,6 +76,7 @@ def options_from_cli(targets_in_order: list[tuple[str, str]], plan_path, out_dir
     )
     if opts.get("jobs"):
         options.jobs = opts["jobs"]
+    options.phase_log = opts.get("phase_log")
     from .timestamp import check_tsa_url
 
     for url in options.tsa:

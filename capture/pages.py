@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -15,7 +16,10 @@ from . import coverage
 from .coverage import MAX_PICTURED_HEIGHT
 from .errors import first_line
 from .manifest import Response, Tls
+from .messages import t
+from .phases import OFF, Laps
 from .plan import Target
+from .progress import Ticker
 from .record import MASK_COLOR, Recorder
 from .scripts import script
 
@@ -34,7 +38,9 @@ ERROR_SHOT_TRIES = 6
 _CLAIMED_HEIGHT_JS = (
     "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
 )
-SETTLE_QUIET = 0.5  # seconds without network traffic that count as "settled"
+# Seconds without network traffic that count as "settled". Short: a page that renders
+# late is waited for by settle_content (DOM changes, loading indicators), not by this.
+SETTLE_QUIET = 0.25
 SETTLE_CAP = 3.0  # never wait longer than this for quiet: chats long-poll forever
 DOM_QUIET = 0.3  # seconds without a change to the document that count as "content settled"
 CONTENT_CAP = 10.0  # seconds at most for a loading indicator to go away
@@ -63,6 +69,8 @@ class PageOptions:
     login_used: bool = False
     secrets: object | None = None  # the session's redact.Secrets, shared by its pages
     max_pictured_height: int = MAX_PICTURED_HEIGHT  # CSS px of pictures per capture
+    laps: Laps = field(default_factory=lambda: OFF.laps(""))  # the benchmark's phase timer
+    status: Callable[[str], None] | None = None  # progress of long work (progress.Ticker)
 
 
 class NetworkWatch:
@@ -169,8 +177,10 @@ async def _record_redirects(response, rec: Recorder) -> None:
         rec.action("redirect", f"{status} {request.url} -> {target}")
 
 
-async def load(page, target: Target, rec: Recorder, watch: NetworkWatch, deadline: float):
+async def load(page, target: Target, rec: Recorder, watch: NetworkWatch, deadline: float,
+               laps: Laps | None = None):
     """Navigate; returns the main response or None. Raises only when nothing loaded."""
+    laps = laps or OFF.laps("")
     rec.action("load", f"goto {target.url}")
     response = await page.goto(target.url, wait_until="commit", timeout=_remaining_ms(deadline, 0.8))
     try:
@@ -179,8 +189,11 @@ async def load(page, target: Target, rec: Recorder, watch: NetworkWatch, deadlin
     except Exception:
         rec.action("wait", "load event did not fire in time; captured as it is", outcome="warning")
         rec.warn("the page did not finish loading within its time limit; captured as it was")
+    laps("load")
     await watch.settle(rec, deadline)
+    laps("settle_network")
     await settle_content(page, rec, deadline)
+    laps("settle_content")
     return response
 
 
@@ -361,7 +374,7 @@ def _as_px(value) -> int | None:
 
 
 async def screenshot(page, rec: Recorder, full_page: bool, masks, deadline: float,
-                     max_height: int = MAX_PICTURED_HEIGHT) -> None:
+                     max_height: int = MAX_PICTURED_HEIGHT, status=None) -> None:
     cdp = await _devtools(page)
     try:
         claimed, rendered, width = await _page_size(page, cdp)
@@ -377,7 +390,7 @@ async def screenshot(page, rec: Recorder, full_page: bool, masks, deadline: floa
             rec.action("screenshot", f"{what}, {height} px tall{told}", outcome="warning" if told else "ok")
         else:
             await _tiles(page, rec, await _tile_camera(page, options), width, height, deadline,
-                         max_height, told)
+                         max_height, told, Ticker(status))
         if told:
             rec.warn(f"the page reports {coverage.px(claimed)} px of height, but the browser "
                      f"laid out {coverage.px(height)} px: "
@@ -460,7 +473,7 @@ def _height_claim(claimed: int | None, height: int) -> str:
 
 
 async def _tiles(page, rec: Recorder, shoot, width: int, height: int, deadline: float,
-                 max_height: int, told: str) -> None:
+                 max_height: int, told: str, tick: Ticker) -> None:
     """Tiles from the top, until the page, the pixel cap or the time runs out."""
     loop = asyncio.get_running_loop()
     limit = min(height, max_height)
@@ -486,6 +499,8 @@ async def _tiles(page, rec: Recorder, shoot, width: int, height: int, deadline: 
                   offset_y=covered, height=tile)
         covered += tile
         slowest = max(slowest, loop.time() - began)
+        tick(lambda n=number, c=covered: t("progress.tiles", number=n, covered=coverage.px(c),
+                                           height=coverage.px(height)))
     if stop is None and covered < height:
         stop = f"the cap of {coverage.px(max_height)} px per capture"
     detail = (f"page is {height} px tall (over {SINGLE_SHOT_MAX}): {number} tile"
@@ -568,6 +583,7 @@ def target_closed(exc: BaseException) -> bool:
 async def capture_target(context, target: Target, rec: Recorder, options: PageOptions) -> None:
     """Everything for one target; raises only for a dead browser (the session relaunches)."""
     deadline = asyncio.get_running_loop().time() + (target.timeout or options.timeout)
+    laps = options.laps
     page = await context.new_page()
     crashed = []
     page.on("crash", lambda _page: crashed.append(True))
@@ -575,21 +591,29 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
     try:
         # Observes only (when the document last changed), for settle_content.
         await page.add_init_script(script("page_settle_watch"))
-        loaded, response = await _load_or_error_page(page, target, rec, watch, deadline, crashed)
+        laps("new_page")
+        loaded, response = await _load_or_error_page(page, target, rec, watch, deadline, crashed, laps)
         if not loaded:
             return
         await _record_arrival(page, target, rec, response, options)
+        laps("provenance")
         await perform_actions(page, target, rec, watch, deadline)
         await _record_title(page, rec)  # as captured, after our actions
+        laps("actions")
         if target.full_page:
             await scroll_for_lazy_content(page, rec, deadline)
         masks = await mask_locators(page, target.mask, rec)
+        laps("lazy_scroll")
         if target.kind == "chat":
             await _chat(page, target, rec, options, deadline)
-        await screenshot(page, rec, target.full_page, masks, deadline, options.max_pictured_height)
+        await screenshot(page, rec, target.full_page, masks, deadline, options.max_pictured_height,
+                         options.status)
+        laps("screenshot")
         if target.full_page and target.kind != "chat":
             await picture_inner_box(page, rec, masks, deadline, options.max_pictured_height)
+            laps("inner_box")
         await snapshots(page, context, rec, options.secrets)
+        laps("snapshots")
         if crashed:
             rec.capture.error = rec.capture.error or "the browser tab crashed during capture"
     finally:
@@ -597,14 +621,15 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
             await page.close()
         except Exception:
             pass
+        laps("close_page")
 
 
-async def _load_or_error_page(page, target: Target, rec: Recorder, watch: NetworkWatch,
-                              deadline: float, crashed: list) -> tuple[bool, object]:
+async def _load_or_error_page(page, target: Target, rec: Recorder, watch: NetworkWatch, deadline: float,
+                              crashed: list, laps: Laps | None = None) -> tuple[bool, object]:
     """(whether the page loaded, its main response or None). A page that did not load
     is recorded with a picture of the browser's error page; a dead browser or tab raises."""
     try:
-        return True, await load(page, target, rec, watch, deadline)
+        return True, await load(page, target, rec, watch, deadline, laps)
     except Exception as exc:
         message = rec.clean(first_line(exc))
         rec.capture.error = f"could not load the page: {message}"
@@ -684,6 +709,8 @@ async def _chat(page, target: Target, rec: Recorder, options: PageOptions, deadl
         deadline=deadline,
         mask=target.mask,
         max_height=options.max_pictured_height,
+        laps=options.laps,
+        status=options.status,
     )
 
 

@@ -25,6 +25,7 @@ from .errors import EvidenceError, UsageError, first_line
 from .manifest import Capture, EnvironmentCheck, Manifest, Tool, utc_now
 from .messages import explain_network_error, t
 from .options import RunOptions, default_out_dir, login_record, options_from_cli
+from .phases import PhaseLog
 from .plan import Target
 from .record import Recorder
 from .results import RunResult
@@ -114,6 +115,9 @@ class Session:
         self._sealed = False  # the final manifest is written
         self.login, self.secrets = login_record(options)
         self.notes: list[str] = []
+        self.copies = None  # report/copies.py: the PDF's JPEGs, made as captures finish
+        self.phases = PhaseLog(options.phase_log)
+        self.laps = self.phases.laps("session")
 
     def say(self, line: str) -> None:
         if self.options.progress:
@@ -125,6 +129,7 @@ class Session:
         from playwright.async_api import async_playwright
 
         async with async_playwright() as playwright:
+            self.laps("driver")
             self.pool = BrowserPool(playwright, self.options, self.tmp, self.say)
             try:
                 await self.pool.launch()
@@ -132,17 +137,28 @@ class Session:
                 raise
             except Exception as exc:
                 raise EvidenceError(f"could not start the browser: {first_line(exc)}") from None
+            self.laps("launch")
+            if self.options.report:
+                from .report.copies import PrintCopies
+
+                self.copies = PrintCopies(lambda: self.pool.browser, self.writer.root, self.options.lang)
             try:
                 await self._start_manifest()
+                self.laps("environment")
                 await self._capture_targets()
+                self.laps("captures")
                 await self._finish()
             except OSError as exc:
                 raise _disk_error(self.writer, exc) from None
             except asyncio.CancelledError:
                 await self._after_interrupt()
             finally:
+                if self.copies is not None:
+                    await self.copies.close()
                 await self.pool.close()
                 shutil.rmtree(self.tmp, ignore_errors=True)
+                self.laps("close_browser")
+                self.phases.write()
 
     async def _start_manifest(self) -> None:
         if self.manifest is None:
@@ -188,19 +204,23 @@ class Session:
         """The contract's order of finishing: session files, the report, the manifest
         that lists them all (the seal), then a timestamp over it, then SHA256SUMS."""
         await self._session_files()
+        self.laps("session_files")
         self.manifest.status = "complete"
         self.manifest.finished_at = utc_now()
         if self.options.report:
             await self._sealed_report()
+            self.laps("report")
         self.manifest.artifacts.append(self.writer.write_sealed_list(self.manifest))
         fingerprint = self.writer.write_manifest(self.manifest)
         self._sealed = True
         # SHA256SUMS at once (a crash while the authority answers must not leave a
         # manifest that SHA256SUMS disagrees with), and again once the token is there.
         self.writer.write_sums(self.manifest)
+        self.laps("seal")
         tokens = await self._timestamp()
         if tokens:
             self.writer.write_sums(self.manifest)
+            self.laps("timestamp")
         self.result = RunResult(self.writer.root, self.manifest, fingerprint, notes=self.notes, tokens=tokens)
 
     async def _after_interrupt(self) -> None:
@@ -249,21 +269,26 @@ class Session:
 
     async def _capture_one(self, index: int, target: Target, semaphore: asyncio.Semaphore, total: int):
         async with semaphore:
+            laps = self.phases.laps(f"{index:02d}-{target.kind}")
             capture = Capture(index=index, kind=target.kind, requested_url=_recorded_url(target.url),
                               started_at=utc_now(), modified_by_script=bool(target.javascript))
             self.say(t("run.start", index=index, total=total, kind=target.kind, url=target.url))
             began = time.monotonic()
             try:
-                await self._capture_page(capture, target)
+                await self._capture_page(capture, target, laps)
             finally:
                 capture.finished_at = utc_now()
                 await self._check_target(capture)
+                laps("checks")
                 self.manifest.captures.append(capture)
                 self._save()
+                laps("save")
+            if self.copies is not None and not capture.error:
+                self.copies.add(self.manifest, capture)
             self.say(t("run.done", index=index, total=total, kind=target.kind,
                        **_outcome(capture, time.monotonic() - began)))
 
-    async def _capture_page(self, capture: Capture, target: Target) -> None:
+    async def _capture_page(self, capture: Capture, target: Target, laps) -> None:
         """pages.capture_target, with every way it can fail written on the capture."""
         from .pages import PageOptions, capture_target, target_closed
 
@@ -275,6 +300,8 @@ class Session:
             profile=self.options.profile,
             login_used=self.login is not None,
             secrets=self.secrets,
+            laps=laps,
+            status=self.options.status,
         )
         generation = self.pool.generation
         if self.pool.gone:
@@ -340,8 +367,9 @@ class Session:
         from .report import write_sealed_report
 
         try:
+            copies = await self.copies.ready() if self.copies is not None else None
             artifacts = await write_sealed_report(self.writer, self.manifest, self.pool.browser,
-                                                  self.options.lang, self.options.tsa)
+                                                  self.options.lang, self.options.tsa, copies)
         except OSError as exc:
             # A full disk is no report problem: the run stops with what was saved.
             raise _disk_error(self.writer, exc) from None

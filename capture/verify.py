@@ -24,7 +24,7 @@ import re
 import stat
 import unicodedata
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -639,12 +639,13 @@ def _workers() -> int:
 
 
 def verify(path: Path | Sequence[Path], tsa_cas: Sequence[Path] = (),
-           expect: str | None = None) -> VerificationReport:
+           expect: str | None = None, status=None) -> VerificationReport:
     """Check a bundle directory, its .zip, or all the .partK.zip files `evidence pack
     --max-mb` made of it (read as one bundle); UsageError only when it is not a bundle at all.
 
     `expect` is the fingerprint quoted in the complaint: a bundle whose fingerprint
-    differs is ALTERED however consistent its files are among themselves.
+    differs is ALTERED however consistent its files are among themselves. `status`
+    shows a progress line every few seconds while the files are hashed.
     """
     paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
     if not paths:
@@ -660,7 +661,7 @@ def verify(path: Path | Sequence[Path], tsa_cas: Sequence[Path] = (),
                          timestamps=[])
     else:
         with opened.source:
-            report = _Verifier(label, opened.source, findings, list(tsa_cas)).run()
+            report = _Verifier(label, opened.source, findings, list(tsa_cas), status).run()
     if opened.parts is not None:
         report = _against_parts(report, opened.parts)
     return _against_expected(report, expect) if expect is not None else report
@@ -722,11 +723,12 @@ def _against_expected(report: VerificationReport, expect: str) -> VerificationRe
 
 
 class _Verifier:
-    def __init__(self, path: Path, source, findings: _Findings, tsa_cas: list[Path]):
+    def __init__(self, path: Path, source, findings: _Findings, tsa_cas: list[Path], status=None):
         self.path = path
         self.source = source
         self.findings = findings
         self.tsa_cas = tsa_cas
+        self.status = status  # progress lines for a person, or None
 
     def _read(self, inv: _Inventory, name: str, limit: int) -> bytes | None:
         if name not in inv.files:
@@ -799,6 +801,7 @@ class _Verifier:
         return None
 
     def _collect(self, futures: dict[str, Future], inv: _Inventory) -> dict[str, tuple[int, str]]:
+        self._await_hashing(futures, inv)
         hashes: dict[str, tuple[int, str]] = {}
         for rel, future in futures.items():
             try:
@@ -807,6 +810,22 @@ class _Verifier:
                 self.findings.file(rel, "unreadable", str(exc))
                 inv.flagged.add(rel)
         return hashes
+
+    def _await_hashing(self, futures: dict[str, Future], inv: _Inventory) -> None:
+        """Wait for the hashes, with a progress line every few seconds on a large bundle."""
+        if self.status is None:
+            return
+        from .messages import t
+        from .progress import Ticker
+
+        tick, pending = Ticker(self.status), set(futures.values())
+        size = sum(inv.files[rel] for rel in futures)
+        while pending:
+            _, pending = wait(pending, timeout=0.25)
+            done = size - sum(inv.files[rel] for rel, f in futures.items() if f in pending)
+            left = len(pending)
+            tick(lambda left=left, done=done: t(
+                "progress.verify", files=len(futures) - left, total=len(futures), done=done >> 20, size=size >> 20))
 
     def _timestamps(self, inv: _Inventory, manifest_bytes: bytes | None) -> list:
         from .bundle import is_token_name

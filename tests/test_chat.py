@@ -162,6 +162,25 @@ def test_segments_are_taken_without_changing_the_page_viewport(capture, tmp_path
     assert_segments_cover_the_conversation(rec, tmp_path)
 
 
+def test_segment_shot_is_the_picture_playwright_takes_of_the_same_window(capture, tmp_path):
+    # A segment is the box's window as Playwright pictures it, nothing else in the
+    # image (a DevTools session of our own was quicker per shot and changed the page).
+    async def after(page):
+        rect = await page.evaluate("""() => {
+            const el = document.querySelector('#chat'); el.scrollTop = 0;
+            const r = el.getBoundingClientRect();
+            return {x: r.x, y: r.y, width: r.width, height: r.height}; }""")
+        await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+        seen["playwright"] = await page.screenshot(clip=rect, caret="initial")
+
+    seen = {}
+    rec, _, _ = capture("lazy.html", after=after)
+    first = segments(rec)[0]
+    assert first.scroll_top == 0
+    ours = decode_rows((tmp_path / first.path).read_bytes())
+    assert ours == decode_rows(seen["playwright"])
+
+
 def test_chat_that_ignores_scrolls_right_after_a_load_is_still_complete(capture, tmp_path):
     # The first scroll to the top after a load lands while the site is still "busy"
     # and is ignored; the history must not be taken as complete because of it.

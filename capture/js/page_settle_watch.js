@@ -6,7 +6,9 @@
   const watch = { last: performance.now(), changes: 0 };
   Object.defineProperty(window, key, { value: watch, enumerable: false });
   const seen = (records) => {
-    // Style-only changes are animations (carousels, spinners), not content arriving.
+    // The parser building the document is no content arriving later: the load event
+    // already waited for it. Style-only changes are animations (carousels, spinners).
+    if (document.readyState === "loading") return;
     if (records.some((r) => r.type !== "attributes" || r.attributeName !== "style")) {
       watch.last = performance.now();
       watch.changes += 1;

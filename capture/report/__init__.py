@@ -36,7 +36,8 @@ REPORT_PDF = "report.pdf"
 MAX_RENDERINGS = 999_999
 
 
-async def _render_both(root: Path, manifest: Manifest, browser, lang: str, **words) -> tuple[bytes, bytes]:
+async def _render_both(root: Path, manifest: Manifest, browser, lang: str, copies=None,
+                       **words) -> tuple[bytes, bytes]:
     from .pdf import render_pdf
 
     root = Path(root).resolve()
@@ -47,17 +48,19 @@ async def _render_both(root: Path, manifest: Manifest, browser, lang: str, **wor
         printable = Path(tmp) / REPORT_HTML
         base = f'<head>\n<base href="{root.as_uri()}/">'
         printable.write_text(text.replace("<head>", base, 1), encoding="utf-8")
-        pdf = await render_pdf(browser, printable, fingerprint=words.get("fingerprint") or "", lang=lang)
+        pdf = await render_pdf(browser, printable, fingerprint=words.get("fingerprint") or "", lang=lang,
+                               copies=copies)
     return text.encode("utf-8"), pdf
 
 
 async def write_sealed_report(
     writer: BundleWriter, manifest: Manifest, browser, lang: str = "both",
-    tsa_requested: Sequence[str] = (),
+    tsa_requested: Sequence[str] = (), copies: dict[str, bytes] | None = None,
 ) -> list[Artifact]:
     """Render the report of a finished run and write it as artifacts; the caller adds
-    them to the manifest and then writes the manifest (the seal)."""
-    html_bytes, pdf_bytes = await _render_both(writer.root, manifest, browser, lang,
+    them to the manifest and then writes the manifest (the seal). `copies`: the JPEG
+    copies for the PDF made during the run (report/copies.py)."""
+    html_bytes, pdf_bytes = await _render_both(writer.root, manifest, browser, lang, copies,
                                                tsa_requested=tsa_requested)
     return [
         writer.write_artifact(REPORT_HTML, html_bytes, "report", "text/html; charset=utf-8"),

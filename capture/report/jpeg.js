@@ -1,8 +1,12 @@
 // The PDF's copy of every screenshot: re-encoded as JPEG, at most as many pixels wide as
 // its data-print-px says, in place in the loaded report (page scripts stay off; this runs
 // from Playwright). The bundle keeps the original PNG, which is the evidence.
-async ([quality]) => {
-  const images = [...document.querySelectorAll("img[data-print-px]")];
+// `ready`: bundle paths already served as their JPEG copy (report/copies.py).
+async ([quality, ready]) => {
+  const done = new Set(ready || []);
+  const path = (src) => { try { return decodeURIComponent(src); } catch (e) { return src; } };
+  const images = [...document.querySelectorAll("img[data-print-px]")]
+    .filter((img) => !done.has(path(img.getAttribute("src") || "")));
   const widest = new Map();  // one screenshot is shown in several slices: encode it once
   for (const img of images) {
     const src = img.getAttribute("src");

@@ -60,13 +60,16 @@ def footer_template(fingerprint: str, lang: str = "both", part: tuple[int, int] 
 async def render_pdf(
     browser, html_path: Path, *, fingerprint: str | None = None, lang: str = "both",
     page_ranges: str | None = None, part: tuple[int, int] | None = None, jpeg: bool = True,
+    copies: dict[str, bytes] | None = None,
 ) -> bytes:
     """Print `html_path` to PDF bytes in a fresh context of an already-running browser.
 
     The fingerprint for the footer is read from the report's own meta tag unless given.
     `page_ranges` ("4-6") prints only those pages; `part` (k, n) says in every footer that
-    this is part k of n of the report (for a file outside the bundle).
+    this is part k of n of the report (for a file outside the bundle). `copies` are JPEG
+    copies already made of some screenshots (bundle path -> bytes, report/copies.py).
     """
+    copies = copies if jpeg else None
     html_path = Path(html_path).resolve()
     text = html_path.read_text(encoding="utf-8", errors="replace")
     if fingerprint is None:
@@ -81,6 +84,9 @@ async def render_pdf(
             await route.fulfill(body=document, content_type="text/html; charset=utf-8")
             return
         path = unquote(urlsplit(url).path).lstrip("/")
+        if url.startswith(_ORIGIN) and copies and path in copies:
+            await route.fulfill(body=copies[path], content_type="image/jpeg")
+            return
         data = load(path) if url.startswith(_ORIGIN) else None
         if data is None:
             # Only the report and its bundle files: nothing may be fetched from anywhere else.
@@ -96,7 +102,7 @@ async def render_pdf(
         page = await context.new_page()
         await page.goto(_ORIGIN + "report.html", wait_until="load", timeout=120_000)
         if jpeg:
-            await _as_jpeg(page)
+            await _as_jpeg(page, list(copies or ()))
         options = {"page_ranges": page_ranges} if page_ranges else {}
         return await page.pdf(
             format="A4",
@@ -111,13 +117,13 @@ async def render_pdf(
         await context.close()
 
 
-async def _as_jpeg(page) -> None:
+async def _as_jpeg(page, ready: list[str]) -> None:
     """The loaded report's screenshots swapped for JPEG copies inside the page: each PNG
     crossed over once, and the JPEGs leave the browser only in the PDF."""
     from playwright.async_api import Error as PlaywrightError
 
     script = resources.files(__package__).joinpath("jpeg.js").read_text(encoding="utf-8")
     try:
-        await asyncio.wait_for(page.evaluate(script, [JPEG_QUALITY]), CONVERT_TIMEOUT)
+        await asyncio.wait_for(page.evaluate(script, [JPEG_QUALITY, ready]), CONVERT_TIMEOUT)
     except (asyncio.TimeoutError, PlaywrightError):
         pass  # whatever was not swapped is printed from its PNG, as before

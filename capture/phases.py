@@ -1,0 +1,127 @@
+"""Where a run's time goes: wall clock and CPU per phase, for the benchmark.
+
+`evidence capture --phase-log FILE` writes one JSON record per phase of every target and
+of the session. Each target keeps a lap timer: a call `laps("settle_network")` closes the
+phase that began at the previous call. CPU is taken twice: this process (Python, the
+event loop, redaction, hashing) and its child processes (Playwright's driver and the
+browser, read from /proc where there is one). With several targets at once, the child
+CPU of concurrent phases overlaps; `--jobs 1` gives each phase its own.
+
+Off by default; then a lap costs one attribute test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(pid: int) -> list[bytes]:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _children_cpu(root: int) -> float | None:
+    """CPU seconds of every descendant of process `root`, or None without /proc."""
+    parents: dict[int, tuple[int, int]] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return None
+    for name in names:
+        if not name.isdigit():
+            continue
+        fields = _stat_fields(int(name))
+        if len(fields) < 15:
+            continue  # gone between the listing and the read
+        # After the name: state, ppid, ... utime, stime, cutime, cstime (fields 14-17).
+        # The reaped children's time is in their parent's cutime: a renderer that exits
+        # moves its CPU there, so the sum over live processes never goes down.
+        parents[int(name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    # This process's own reaped children (the driver, once it exits) count as well.
+    ticks, wanted = sum(int(f) for f in _stat_fields(root)[13:15]), {root}
+    changed = True
+    while changed:  # a process tree is shallow: a few passes
+        changed = False
+        for pid, (ppid, used) in parents.items():
+            if ppid in wanted and pid not in wanted:
+                wanted.add(pid)
+                ticks += used
+                changed = True
+    return ticks / _TICKS
+
+
+def _sample() -> tuple[float, float, float | None]:
+    return time.monotonic(), time.process_time(), _children_cpu(os.getpid())
+
+
+class PhaseLog:
+    def __init__(self, path: Path | None = None):
+        self.path = path
+        self.records: list[dict] = []
+        self.started = _sample() if path else None
+        self.peak_children = self.started[2] if self.started else None
+
+    @property
+    def on(self) -> bool:
+        return self.path is not None
+
+    def laps(self, target: str) -> Laps:
+        return Laps(self, target)
+
+    def add(self, target: str, phase: str, before, after) -> None:
+        children = None if before[2] is None or after[2] is None else after[2] - before[2]
+        if after[2] is not None:
+            self.peak_children = max(self.peak_children or 0.0, after[2])
+        if children is not None and children < 0:
+            children = None  # the browser exited and its time left with it (closing)
+        self.records.append({
+            "target": target, "phase": phase,
+            "start": round(before[0] - self.started[0], 4),
+            "wall": round(after[0] - before[0], 4),
+            "cpu_own": round(after[1] - before[1], 4),
+            "cpu_children": None if children is None else round(children, 4),
+        })
+
+    def write(self) -> None:
+        """The records as JSON; a failure here is the benchmark's, never the evidence's."""
+        if not self.on:
+            return
+        total = _sample()
+        self.add("session", "total", self.started, total)
+        if self.started[2] is not None:  # what the children used in all, at its highest
+            self.records[-1]["cpu_children"] = round(self.peak_children - self.started[2], 4)
+        try:
+            Path(self.path).write_text(json.dumps({"phases": self.records}, indent=1) + "\n", encoding="utf-8")
+        except OSError:
+            pass
+
+
+class Laps:
+    """One target's (or the session's) phases, each from the previous lap to this one."""
+
+    def __init__(self, log: PhaseLog, target: str):
+        self.log, self.target = log, target
+        self.last = _sample() if log.on else None
+
+    def __call__(self, phase: str) -> None:
+        if self.last is None:
+            return
+        now = _sample()
+        self.log.add(self.target, phase, self.last, now)
+        self.last = now
+
+    def restart(self) -> None:
+        """Time from here on belongs to the next lap (e.g. after waiting for a job slot)."""
+        if self.last is not None:
+            self.last = _sample()
+
+
+OFF = PhaseLog()

@@ -1,0 +1,135 @@
+"""JPEG copies of each capture's screenshots for report.pdf, made while the later targets
+are still being captured: the report is printed only after the last capture, and
+converting every PNG then was about half of its time.
+
+A capture's pictures never change once it is finished, and where each one is shown (so
+how wide its copy must be) depends only on its own section of the report: rendering
+that section alone gives the same `data-print-px` the whole report will. Whatever is not
+ready when the report is printed (a copy that failed, a resumed run's earlier captures)
+is converted then, as before. The PNGs stay the evidence; the copies never enter the
+bundle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import html
+import re
+from importlib import resources
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from ..manifest import Capture, Manifest
+from .render import bundle_loader, render_html
+
+_IMG = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)" data-print-px="(\d+)"')
+_ORIGIN = "http://evidence-copies.invalid/"
+_JPEG_DATA = "data:image/jpeg;base64,"
+JPEG_QUALITY = 0.85
+WAIT_AT_PRINT = 30.0  # seconds the report waits for copies still being made
+
+
+def widest(report_html: str) -> dict[str, int]:
+    """Bundle path -> the widest its picture is printed, from a rendered report."""
+    found: dict[str, int] = {}
+    for src, px in _IMG.findall(report_html):
+        path = unquote(html.unescape(src))
+        found[path] = max(found.get(path, 0), int(px))
+    return found
+
+
+class PrintCopies:
+    """Background conversions, one task per finished capture, in the session's browser."""
+
+    def __init__(self, browser_of, root: Path, lang: str = "both"):
+        # A callable: the session may relaunch its browser between two captures.
+        self.browser_of, self.root, self.lang = browser_of, Path(root), lang
+        self.copies: dict[str, bytes] = {}
+        self.tasks: list[asyncio.Task] = []
+        # One page for all conversions, one at a time: a page of its own per capture
+        # cost a renderer process each (about 0.4 s of CPU).
+        self.page = None
+        self.lock = asyncio.Lock()
+
+    def add(self, manifest: Manifest, capture: Capture) -> None:
+        section = manifest.model_copy(update={"captures": [capture]})
+        self.tasks.append(asyncio.create_task(self._convert(section)))
+
+    async def ready(self, timeout: float = WAIT_AT_PRINT) -> dict[str, bytes]:
+        """The copies made so far, after waiting (boundedly) for those still running."""
+        pending = [task for task in self.tasks if not task.done()]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=timeout)
+            for task in late:
+                task.cancel()
+        return dict(self.copies)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.page is not None:
+            try:
+                await asyncio.wait_for(self.page.context.close(), 10)
+            except BaseException:
+                pass
+            self.page = None
+
+    async def _convert(self, section: Manifest) -> None:
+        load = bundle_loader(self.root)
+        sizes = widest(render_html(section, lang=self.lang, image_loader=load))
+        if not sizes:
+            return
+        async with self.lock:
+            try:
+                if self.page is None or self.page.is_closed():
+                    self.page = await _converter(self.browser_of())
+                made = await _jpegs(self.page, load, sizes)
+            except Exception:  # the print converts whatever is missing itself
+                self.page = None
+                return
+        self.copies.update(made)
+
+
+async def _converter(browser):
+    """A page of its own context (scripts off) that serves only bundle files."""
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    page.documents = {}  # the HTML of the conversion being made, by URL
+    page.load = None
+
+    async def serve(route):
+        url = route.request.url
+        if url in page.documents:
+            await route.fulfill(body=page.documents[url], content_type="text/html; charset=utf-8")
+            return
+        data = page.load(unquote(url[len(_ORIGIN):])) if url.startswith(_ORIGIN) and page.load else None
+        if data is None:
+            await route.abort()
+            return
+        await route.fulfill(body=data, content_type="image/png")
+
+    await context.route("**/*", serve)
+    return page
+
+
+async def _jpegs(page, load, sizes: dict[str, int]) -> dict[str, bytes]:
+    """JPEG bytes per bundle path, by the report's own jpeg.js."""
+    names = list(sizes)
+    # Shown tiny: laid out at their natural size, a 30 000 px tile would be painted too.
+    document = "<style>img{width:4px;height:4px}</style>" + "".join(
+        f'<img src="{html.escape(quote(name, safe="/"))}" data-print-px="{sizes[name]}" data-n="{n}">'
+        for n, name in enumerate(names))
+    url = f"{_ORIGIN}?{len(page.documents)}"
+    page.documents = {url: document}
+    page.load = load
+    script = resources.files(__package__).joinpath("jpeg.js").read_text(encoding="utf-8")
+    await page.goto(url, wait_until="load", timeout=120_000)
+    await page.evaluate(script, [JPEG_QUALITY, []])
+    swapped = await page.evaluate("[...document.images].map((i) => [Number(i.dataset.n), i.src])")
+    made = {}
+    for n, src in swapped:
+        if isinstance(src, str) and src.startswith(_JPEG_DATA) and 0 <= n < len(names):
+            made[names[n]] = base64.b64decode(src[len(_JPEG_DATA):])
+    return made
