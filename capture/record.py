@@ -14,11 +14,15 @@ MASK_COLOR = "#000000"
 
 
 class Recorder:
-    def __init__(self, capture: Capture, writer: BundleWriter, directory: str, secrets=None):
+    def __init__(self, capture: Capture, writer: BundleWriter, directory: str, secrets=None,
+                 observer=None):
         self.capture = capture
         self.writer = writer
         self.directory = directory  # e.g. "captures/03-chat", forward slashes
         self.secrets = secrets  # redact.Secrets of the session, or None
+        # observer(artifact, data) after each file is written, from the writing thread
+        # (the session's report copies start on chat segments while the chat goes on).
+        self.observer = observer
 
     def clean(self, text: str) -> str:
         """What may be written into the manifest: URLs without their credential
@@ -42,4 +46,6 @@ class Recorder:
             f"{self.directory}/{name}", data, role, media_type, **extra
         )
         self.capture.artifacts.append(artifact)
+        if self.observer is not None:
+            self.observer(artifact, data)
         return artifact

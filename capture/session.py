@@ -116,6 +116,8 @@ class Session:
         self.login, self.secrets = login_record(options)
         self.notes: list[str] = []
         self.copies = None  # report/copies.py: the PDF's JPEGs, made as captures finish
+        self.loop: asyncio.AbstractEventLoop | None = None  # for the copies, from writer threads
+        self.main_task: asyncio.Task | None = None  # the run; Ctrl-C cancels it
         self.phases = PhaseLog(options.phase_log)
         self.laps = self.phases.laps("session")
 
@@ -128,6 +130,7 @@ class Session:
     async def main(self) -> None:
         from playwright.async_api import async_playwright
 
+        self.main_task = asyncio.current_task()
         async with async_playwright() as playwright:
             self.laps("driver")
             self.pool = BrowserPool(playwright, self.options, self.tmp, self.say)
@@ -141,11 +144,13 @@ class Session:
             if self.options.report:
                 from .report.copies import PrintCopies
 
+                self.loop = asyncio.get_running_loop()
                 self.copies = PrintCopies(lambda: self.pool.browser, self.writer.root, self.options.lang)
             try:
                 await self._start_manifest()
                 self.laps("environment")
                 await self._capture_targets()
+                _raise_if_interrupted(self.main_task)
                 self.laps("captures")
                 await self._finish()
             except OSError as exc:
@@ -269,6 +274,7 @@ class Session:
 
     async def _capture_one(self, index: int, target: Target, semaphore: asyncio.Semaphore, total: int):
         async with semaphore:
+            _raise_if_interrupted(self.main_task)
             laps = self.phases.laps(f"{index:02d}-{target.kind}")
             capture = Capture(index=index, kind=target.kind, requested_url=_recorded_url(target.url),
                               started_at=utc_now(), modified_by_script=bool(target.javascript))
@@ -292,7 +298,8 @@ class Session:
         """pages.capture_target, with every way it can fail written on the capture."""
         from .pages import PageOptions, capture_target, target_closed
 
-        rec = Recorder(capture, self.writer, f"captures/{capture.index:02d}-{target.kind}", self.secrets)
+        rec = Recorder(capture, self.writer, f"captures/{capture.index:02d}-{target.kind}", self.secrets,
+                       observer=self._written if self.copies is not None else None)
         options = PageOptions(
             timeout=self.options.timeout,
             max_chat_scrolls=self.options.max_chat_scrolls,
@@ -318,6 +325,19 @@ class Session:
                 await self.pool.relaunch(generation)
             else:
                 capture.error = capture.error or f"capture failed: {first_line(exc)}"
+
+    def _written(self, artifact, data: bytes) -> None:
+        """A capture's file is on disk (any thread): a chat segment joins the report's copies."""
+        if artifact.role != "chat_segment":
+            return
+        from .report.copies import segment_print_px
+
+        try:
+            px = segment_print_px(data)
+            if px is not None:
+                self.loop.call_soon_threadsafe(self.copies.segment_written, artifact.path, px)
+        except Exception:  # a reading copy never costs the evidence its file (a closed loop)
+            pass
 
     async def _check_target(self, capture: Capture) -> None:
         try:
@@ -387,6 +407,15 @@ class Session:
         stamped = await asyncio.to_thread(stamp_bundle, self.writer.root, self.options.tsa)
         self.notes.extend(stamped.warnings)
         return list(stamped.tokens)
+
+
+def _raise_if_interrupted(main: asyncio.Task | None) -> None:
+    """Ctrl-C cancels the run's task; Python 3.11's asyncio.wait_for can swallow that
+    cancellation when what it waited for finishes at the same moment (seen on a loaded
+    machine: the run went on to the end). The request is still counted on the task, so
+    no new target starts, and the run stops as interrupted, once it is seen."""
+    if main is not None and main.cancelling():
+        raise asyncio.CancelledError
 
 
 def _outcome(capture: Capture, seconds: float) -> dict:

@@ -26,8 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .limits import MAX_ENTRIES
+
 MAX_DIRECTORY_BYTES = 32 << 20
-MAX_ENTRIES = 100_000
 # Deflate cannot expand more than about 1032:1; a larger declared size is a lie.
 MAX_DEFLATE_RATIO = 1100
 OUTPUT_BLOCK = 4 << 20

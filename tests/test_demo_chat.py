@@ -65,3 +65,39 @@ def test_demo_chat_coverage_claims_match_the_pictures(demo_bundle):
         assert artifact.scroll_top <= covered, f"gap before {artifact.path}"
         covered = max(covered, artifact.scroll_top + artifact.height)
     assert covered == chat.chat_scroll_height > 20_000
+
+
+def _pdf_images(pdf: Path) -> list[tuple[str, str, str]]:
+    """(width, height, encoding) of every image in a PDF, in order (poppler's pdfimages)."""
+    import subprocess
+
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, check=True,
+                             text=True).stdout.splitlines()[2:]
+    return [(cols[3], cols[4], cols[8]) for cols in (line.split() for line in listing)]
+
+
+def test_reading_copies_made_during_the_run_have_the_widths_the_report_prints(demo_bundle, tmp_path):
+    # The run makes the PDF's JPEG copies while it captures (chat segments even before
+    # the chat is finished): the sealed PDF must hold exactly what printing the same
+    # report afresh, converting everything at print time, holds.
+    import shutil
+
+    from capture.report import write_unsealed_report
+    from capture.report.copies import segment_print_px, widest
+    from capture.report.render import bundle_loader, render_html
+
+    manifest = Manifest.model_validate_json((demo_bundle / "manifest.json").read_bytes())
+    chat = next(c for c in manifest.captures if c.kind == "chat")
+    section = render_html(manifest.model_copy(update={"captures": [chat]}),
+                          image_loader=bundle_loader(demo_bundle))
+    printed = widest(section)
+    segments = [a for a in chat.artifacts if a.role == "chat_segment"]
+    assert segments and all(
+        segment_print_px((demo_bundle / a.path).read_bytes()) == printed[a.path] for a in segments)
+
+    copy = tmp_path / "bundle"
+    shutil.copytree(demo_bundle, copy)
+    _, (_, afresh) = write_unsealed_report(copy)
+    sealed = _pdf_images(demo_bundle / "report.pdf")
+    assert sealed and {kind for *_, kind in sealed} == {"jpeg"}
+    assert sealed == _pdf_images(afresh)

@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import html
+import math
 import re
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 from ..manifest import Capture, Manifest
+from .layout import PRINT_SCALE, chat_grid, png_size, too_large
 from .render import bundle_loader, render_html
 
 _IMG = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)" data-print-px="(\d+)"')
@@ -28,6 +30,7 @@ _ORIGIN = "http://evidence-copies.invalid/"
 _JPEG_DATA = "data:image/jpeg;base64,"
 JPEG_QUALITY = 0.85
 WAIT_AT_PRINT = 30.0  # seconds the report waits for copies still being made
+SEGMENT_BATCH = 8  # chat segments converted together (one page load for them)
 
 
 def widest(report_html: str) -> dict[str, int]:
@@ -39,31 +42,56 @@ def widest(report_html: str) -> dict[str, int]:
     return found
 
 
+def segment_print_px(png: bytes) -> int | None:
+    """How wide the report will print a chat segment of this image, as figures.py lays
+    out a conversation whose segments all have this size (they do, but for the last,
+    which is shorter and so changes nothing); None for what figures.py would not show."""
+    size = png_size(png)
+    if size is None or too_large(*size):
+        return None
+    width, height = size
+    shown = width * chat_grid(width, height).scale
+    return max(1, min(width, math.ceil(shown * PRINT_SCALE)))
+
+
 class PrintCopies:
-    """Background conversions, one task per finished capture, in the session's browser."""
+    """Background conversions in the session's browser: a chat's segments in batches
+    while the chat is still being pictured (at the width they are expected to print),
+    then every finished capture's pictures at the width its section of the report says.
+    Only a copy made at the width the section says is used."""
 
     def __init__(self, browser_of, root: Path, lang: str = "both"):
         # A callable: the session may relaunch its browser between two captures.
         self.browser_of, self.root, self.lang = browser_of, Path(root), lang
-        self.copies: dict[str, bytes] = {}
+        self.made: dict[str, tuple[int, bytes]] = {}  # path -> (width printed at, JPEG)
+        self.confirmed: set[str] = set()  # paths whose copy has the width their section says
+        self.waiting: dict[str, int] = {}  # segments written, not yet converted
         self.tasks: list[asyncio.Task] = []
         # One page for all conversions, one at a time: a page of its own per capture
         # cost a renderer process each (about 0.4 s of CPU).
         self.page = None
         self.lock = asyncio.Lock()
 
+    def segment_written(self, path: str, print_px: int) -> None:
+        """A chat segment is on disk (call on the event loop)."""
+        self.waiting[path] = print_px
+        if len(self.waiting) >= SEGMENT_BATCH:
+            self._start(self._flush())
+
     def add(self, manifest: Manifest, capture: Capture) -> None:
+        """A capture is finished: convert whatever of it is not yet converted right."""
+        self._start(self._flush())
         section = manifest.model_copy(update={"captures": [capture]})
-        self.tasks.append(asyncio.create_task(self._convert(section)))
+        self._start(self._section(section))
 
     async def ready(self, timeout: float = WAIT_AT_PRINT) -> dict[str, bytes]:
-        """The copies made so far, after waiting (boundedly) for those still running."""
+        """The confirmed copies, after waiting (boundedly) for those still being made."""
         pending = [task for task in self.tasks if not task.done()]
         if pending:
             _, late = await asyncio.wait(pending, timeout=timeout)
             for task in late:
                 task.cancel()
-        return dict(self.copies)
+        return {path: self.made[path][1] for path in self.confirmed if path in self.made}
 
     async def close(self) -> None:
         for task in self.tasks:
@@ -76,20 +104,32 @@ class PrintCopies:
                 pass
             self.page = None
 
-    async def _convert(self, section: Manifest) -> None:
-        load = bundle_loader(self.root)
-        sizes = widest(render_html(section, lang=self.lang, image_loader=load))
-        if not sizes:
-            return
+    def _start(self, work) -> None:
+        self.tasks.append(asyncio.create_task(work))
+
+    async def _flush(self) -> None:
+        batch, self.waiting = self.waiting, {}
+        if batch:
+            await self._convert(batch)
+
+    async def _section(self, section: Manifest) -> None:
+        sizes = widest(render_html(section, lang=self.lang, image_loader=bundle_loader(self.root)))
+        async with self.lock:  # after the batches queued before it (the lock is fair)
+            todo = {path: px for path, px in sizes.items() if self.made.get(path, (None,))[0] != px}
+        if todo:
+            await self._convert(todo)
+        self.confirmed.update(path for path, px in sizes.items() if self.made.get(path, (None,))[0] == px)
+
+    async def _convert(self, sizes: dict[str, int]) -> None:
         async with self.lock:
             try:
                 if self.page is None or self.page.is_closed():
                     self.page = await _converter(self.browser_of())
-                made = await _jpegs(self.page, load, sizes)
+                made = await _jpegs(self.page, bundle_loader(self.root), sizes)
             except Exception:  # the print converts whatever is missing itself
                 self.page = None
                 return
-        self.copies.update(made)
+        self.made.update((path, (sizes[path], data)) for path, data in made.items())
 
 
 async def _converter(browser):
