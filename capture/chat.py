@@ -21,7 +21,9 @@ site runs out, what was captured is still written and a warning says how far it 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
+import secrets
 import statistics
 from dataclasses import dataclass, field
 from typing import Self
@@ -73,6 +75,8 @@ _GO_JS = f"(el, top) => {_VIEW}.go(top)"
 RESHOOTS = 3  # a live chat that jumps to its newest message under a shot: take it again
 
 _TO_TOP = {"toTop": True}
+# Not writable, not configurable: the page can see the box there but not swap it.
+_HAND_OVER_JS = "(el, key) => Object.defineProperty(window, key, {value: el})"
 _BOTTOM_JS = "(el) => el.scrollTo({top: el.scrollHeight, behavior: 'instant'})"
 _TAIL_JS = f"(el) => {_VIEW}.tail()"
 # The elements found stay in the page; only their description crosses over.
@@ -151,6 +155,64 @@ class _Container:
     path: str
     is_document: bool
     waiting: bool = False  # does not overflow yet: older messages may come on a wheel up
+    devtools: object = None  # a DevTools session of our own for looks (see _Looks)
+    key: str = ""  # the window property that holds the box for those looks
+
+    async def look(self, js: str, arg=None):
+        """A read-only look at the box: it scrolls nothing and changes nothing."""
+        if self.devtools is None:
+            return await self.handle.evaluate(js, arg)
+        reply = await self.devtools.send("Runtime.evaluate", {
+            "expression": f"({js})(window[{json.dumps(self.key)}], {json.dumps(arg)})",
+            "returnByValue": True, "awaitPromise": True})
+        if "exceptionDetails" in reply:
+            raise _Stopped(f"a look at the conversation failed: {_exception_text(reply['exceptionDetails'])}")
+        return reply["result"].get("value")
+
+
+def _exception_text(details: dict) -> str:
+    found = details.get("exception") or {}
+    return str(found.get("description") or details.get("text") or "error").splitlines()[0][:200]
+
+
+class _Looks:
+    """Looks at the box through a DevTools session of our own, outside Playwright.
+
+    Each Playwright call is an action of the trace, recorded with a DOM snapshot before
+    and after; waiting for history and re-measuring after each shot were about a hundred
+    such calls on a 400-message chat, and on a loaded machine the snapshots doubled the
+    history's time. Looks change nothing, so the trace loses no action: the scrolls,
+    steps and shots stay Playwright calls. Only for a box in the main frame (a session
+    of ours evaluates there); the box is handed over as a window property that the page
+    can read but not replace.
+    """
+
+    def __init__(self, page, box: _Container):
+        self.page, self.box = page, box
+
+    async def __aenter__(self) -> Self:
+        from playwright.async_api import Error as PlaywrightError
+
+        if self.box.frame is not self.page.main_frame:
+            return self
+        key = f"__evidenceCaptureBox{secrets.token_hex(8)}"
+        try:
+            devtools = await asyncio.wait_for(self.page.context.new_cdp_session(self.page), 5)
+            await asyncio.wait_for(self.box.handle.evaluate(_HAND_OVER_JS, key), CALL_LIMIT)
+        except (PlaywrightError, TimeoutError):
+            return self  # Playwright's own evaluate it is
+        self.box.devtools, self.box.key = devtools, key
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        from playwright.async_api import Error as PlaywrightError
+
+        devtools, self.box.devtools = self.box.devtools, None
+        if devtools is not None:
+            try:
+                await asyncio.wait_for(devtools.detach(), 5)
+            except (PlaywrightError, TimeoutError):
+                pass
 
 
 @dataclass
@@ -221,26 +283,18 @@ async def capture_chat(
         return
     rec.capture.chat_selector = box.path
 
-    history = _History()
-    with _Requests(page, clock) as requests:
+    async with _Looks(page, box):
+        history = await _load_history(page, rec, box, clock, max_scrolls, Ticker(status))
+        if laps:
+            laps("chat_history")
+        files = _SegmentFiles(rec)
+        done, stop = _Pass(), None
         try:
-            history.tail = await clock.call(box.handle.evaluate, _TAIL_JS, limit=5.0)
-            await _Loader(box, rec, history, max_scrolls, clock, requests, Ticker(status)).run()
-        except (_Stopped, PlaywrightError) as exc:
-            history.stopped = first_line(exc)
-    _record_history(rec, history)
-    if laps:
-        laps("chat_history")
-
-    files = _SegmentFiles(rec)
-    done = _Pass()
-    stop = None
-    try:
-        camera = _Camera(page, box, list(mask))
-        done = await _capture_pass(box, clock, camera, files, max_height, Ticker(status))
-    except _Partial as partial:
-        done, stop = partial.done, partial.reason
-    await files.finish(done.segments)
+            camera = _Camera(page, box, list(mask))
+            done = await _capture_pass(box, clock, camera, files, max_height, Ticker(status))
+        except _Partial as partial:
+            done, stop = partial.done, partial.reason
+        await files.finish(done.segments)
     _write_capture(page, box, rec, done, history, stop)
     coverage.check(rec, coverage.SEGMENTS, rec.capture.chat_scroll_height)
     if laps:
@@ -251,6 +305,21 @@ async def capture_chat(
         rec.action("scroll", "conversation left scrolled to the latest message", selector=box.path)
     except (_Stopped, PlaywrightError):
         pass  # where the box is left scrolled is cosmetic; the evidence is written
+
+
+async def _load_history(page, rec: Recorder, box: _Container, clock: _Clock, max_scrolls: int,
+                        tick: Ticker) -> _History:
+    from playwright.async_api import Error as PlaywrightError
+
+    history = _History()
+    with _Requests(page, clock) as requests:
+        try:
+            history.tail = await clock.call(box.handle.evaluate, _TAIL_JS, limit=5.0)
+            await _Loader(box, rec, history, max_scrolls, clock, requests, tick).run()
+        except (_Stopped, PlaywrightError) as exc:
+            history.stopped = first_line(exc)
+    _record_history(rec, history)
+    return history
 
 
 def _plural(count: int, word: str) -> str:
@@ -459,7 +528,7 @@ class _Loader:
             # Waits in the page until the top changes (or WATCH passes), then looks here.
             look = {"toTop": False, "waitMs": WATCH * 1000, "first": now["first"], "height": now["height"]}
             asked = clock.now()
-            now = await clock.call(self.box.handle.evaluate, _LOAD_JS, look)
+            now = await clock.call(self.box.look, _LOAD_JS, look)
             self.tick(lambda seen=now: t("progress.chat_history", loads=history.loads,
                                          height=coverage.px(seen["height"])))
             if clock.now() - asked < POLL:  # a box that changes all the time: not faster than this
@@ -769,7 +838,7 @@ async def _take(
         if attempt:
             await clock.call(box.handle.evaluate, _GO_JS, step["top"])
         png = await clock.call(camera.shoot, step, clock)
-        after = await clock.call(box.handle.evaluate, _GEOMETRY_JS)
+        after = await clock.call(box.look, _GEOMETRY_JS)
         if abs(after["top"] - step["top"]) <= 1:
             break
     else:
