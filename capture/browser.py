@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import EvidenceError, UsageError, first_line
+from .messages import t
 
 ENV_BROWSER = "EVIDENCE_BROWSER"
 
@@ -126,7 +127,7 @@ def find_browser(explicit: str | None = None) -> FoundBrowser:
             path = Path(value).expanduser()
             if not _is_executable(path):
                 what = "--browser-executable" if source == "option" else ENV_BROWSER
-                raise UsageError(f"browser executable not found or not executable: {path} ({what})")
+                raise UsageError(t("browser.not_executable", path=path, what=what))
             return FoundBrowser(path, source)
     found = _playwright_chromium()
     if found:
@@ -134,10 +135,7 @@ def find_browser(explicit: str | None = None) -> FoundBrowser:
     found = _system_browser()
     if found:
         return FoundBrowser(found, "system")
-    raise UsageError(
-        "no Chromium, Chrome or Edge found; run the README's set-up command, "
-        "or pass --browser-executable PATH"
-    )
+    raise UsageError(t("browser.none_found"))
 
 
 def launch_args() -> list[str]:
@@ -280,10 +278,8 @@ def check_endpoint(url: str, option: str, schemes: tuple[str, ...]) -> str:
         host, parts = None, None
     if parts is None or parts.scheme.lower() not in schemes or not host:
         example = f"{schemes[0]}://127.0.0.1:PORT/"
-        raise UsageError(
-            f"{option} must be a URL like {example} ({', '.join(schemes)}), "
-            f"got {public_endpoint(url)!r}"
-        )
+        raise UsageError(t("browser.endpoint_url", option=option, example=example,
+                           schemes=", ".join(schemes), given=public_endpoint(url)))
     return url
 
 
@@ -296,20 +292,18 @@ def browser_settings(executable: str | None = None, endpoint: str | None = None,
         name, sep, value = raw.partition(":")
         if not sep or not name.strip():
             # The value is likely a secret: do not echo it.
-            raise UsageError("--browser-header must look like 'Name: value' (e.g. 'Authorization: Bearer …')")
+            raise UsageError(t("browser.header_form"))
         parsed[name.strip()] = value.strip()
     if endpoint and cdp_endpoint:
-        raise UsageError("give either --browser-endpoint (Playwright server) or --cdp-endpoint "
-                         "(DevTools), not both (also check EVIDENCE_BROWSER_ENDPOINT / EVIDENCE_CDP_ENDPOINT)")
+        raise UsageError(t("browser.two_endpoints"))
     if endpoint:
         check_endpoint(endpoint, "--browser-endpoint", ("ws", "wss", "http", "https"))
     if cdp_endpoint:
         check_endpoint(cdp_endpoint, "--cdp-endpoint", ("http", "https", "ws", "wss"))
         if executable:
-            raise UsageError("--browser-executable starts a browser; --cdp-endpoint connects to one "
-                             "already running: give one of them")
+            raise UsageError(t("browser.executable_and_cdp"))
     if parsed and not (endpoint or cdp_endpoint):
-        raise UsageError("--browser-header is only sent to a --browser-endpoint or --cdp-endpoint")
+        raise UsageError(t("browser.header_alone"))
     return BrowserSettings(executable=executable, endpoint=endpoint, cdp_endpoint=cdp_endpoint,
                            headers=parsed, headless=not headed)
 

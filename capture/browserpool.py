@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import UsageError, first_line
+from .messages import t
 from .options import RunOptions
 
 CLOSE_TIMEOUT = 30.0
@@ -26,9 +27,9 @@ def device_descriptor(devices: dict, name: str | None) -> dict | None:
     if known:
         return {**devices[known], "name": known}
     close = difflib.get_close_matches(name.casefold(), list(folded), n=4, cutoff=0.5)
-    hint = (" did you mean " + " or ".join(repr(folded[c]) for c in close) + "?") if close else ""
-    raise UsageError(f"--device: no device named {name!r};{hint} "
-                     "`evidence capture --list-devices` lists them")
+    names = t("device.or").join(repr(folded[c]) for c in close)
+    hint = t("device.did_you_mean", names=names) if close else ""
+    raise UsageError(t("device.unknown", name=name, hint=hint))
 
 
 def _hash_binary(executable: Path) -> tuple[Path, asyncio.Task]:
@@ -118,8 +119,7 @@ class BrowserPool:
         async with self._lock:
             if self.generation != seen_generation or self.gone:
                 return  # another capture already relaunched, or gave up
-            self.say("  the browser stopped; " + ("reconnecting once" if self.remote else "starting a new one")
-                     + " and going on")
+            self.say(t("pool.relaunch", action=t("pool.reconnect" if self.remote else "pool.restart")))
             try:
                 await self.browser.close()
             except Exception:
@@ -128,7 +128,7 @@ class BrowserPool:
                 await self.launch()
             except Exception as exc:
                 self.gone = first_line(exc)
-                self.say(f"  no browser any more: {self.gone}")
+                self.say(t("pool.gone", error=self.gone))
 
     async def user_agent(self) -> str:
         # The browser-level DevTools session answers without opening a page.

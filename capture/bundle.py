@@ -16,6 +16,7 @@ from typing import Iterator
 from .bundlepath import bundle_path
 from .errors import UsageError
 from .manifest import Artifact, Manifest, utc_now
+from .messages import t
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -117,16 +118,13 @@ class BundleWriter:
         root = Path(root)
         if root.exists():
             if not root.is_dir():
-                raise UsageError(f"{root} exists and is not a directory; choose another -o")
+                raise UsageError(t("bundle.not_dir", root=root))
             if any(root.iterdir()):
-                raise UsageError(
-                    f"{root} is not empty; earlier evidence is never overwritten "
-                    "(choose a new -o, or --resume an unfinished bundle)"
-                )
+                raise UsageError(t("bundle.not_empty", root=root))
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UsageError(f"cannot create {root}: {exc.strerror}") from None
+            raise UsageError(t("bundle.cannot_create", root=root, reason=exc.strerror)) from None
         return cls(root)
 
     def _target(self, rel: str) -> Path:

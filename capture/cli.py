@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .clickerrors import in_readers_language
 from .errors import EvidenceError, ExitCode, UsageError
 from .messages import MESSAGES, language, t
 from .progress import Console
@@ -166,11 +167,21 @@ class Group(_CommandHelp, click.Group):
 
     command_class = Command
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:  # `evidence --foo`: the group's own options
+            in_readers_language(exc)
+            raise
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except (UsageError, EvidenceError) as exc:
             _fail(exc)
+        except click.UsageError as exc:  # a subcommand's options, or no such command
+            in_readers_language(exc)
+            raise
 
 
 # --- shared option groups ------------------------------------------------------------
@@ -365,8 +376,8 @@ def pack_cmd(bundle, out, max_mb, browser_executable, browser_endpoint, cdp_endp
         from .pack import pack_zip
 
         zip_path, fingerprint = pack_zip(bundle, out)
-        click.echo(f"wrote {zip_path} ({zip_path.stat().st_size:,} bytes); fingerprint {fingerprint}")
-        click.echo(f"For a complaint form with a size limit per file: evidence pack {bundle} --max-mb 10")
+        click.echo(t("pack.wrote_zip", path=zip_path, size=zip_path.stat().st_size, fingerprint=fingerprint))
+        click.echo(t("pack.size_hint", bundle=bundle))
         return
     from .pack import pack_upload
 

@@ -39,8 +39,13 @@ from .display import visible_with_ascii_hosts
 from .errors import UsageError, first_line
 from .scripts import script
 from .manifest import EnvironmentCheck, utc_now
+from .messages import MESSAGES, t
 
-SETUP_FIX = "run the README set-up command, or: apt-get install chromium fonts-noto-cjk"
+
+def setup_fix() -> str:
+    # A function, not a constant: the language is the reader's when the line is printed.
+    return t("doctor.setup_fix")
+
 
 LAUNCH_TIMEOUT_MS = 30_000
 PAGE_TIMEOUT_MS = 15_000
@@ -89,20 +94,17 @@ def judge_glyphs(chars: str, bitmaps: list[str], tofu_bitmaps: list[str]) -> tup
     missing = [c for c, b in zip(chars, bitmaps) if b == blank or b in tofu_bitmaps]
     if missing:
         shown = "".join(missing)
-        return (
-            False,
-            f"{len(missing)} of {len(chars)} test characters ({shown}) drawn as empty boxes",
-        )
+        return False, t("doctor.glyphs_missing", missing=len(missing), total=len(chars), shown=shown)
     if len(set(bitmaps)) < len(bitmaps):
-        return False, f"distinct characters {chars} drawn with identical shapes (a fallback glyph)"
-    return True, f"{len(chars)} test characters ({chars}) drawn as distinct glyphs"
+        return False, t("doctor.glyphs_same", chars=chars)
+    return True, t("doctor.glyphs_ok", count=len(chars), chars=chars)
 
 
 def fonts_from_fc_list(run=subprocess.run) -> Check:
     """Without a working browser, ask fontconfig whether any Chinese font is installed."""
     name = "CJK font"
     if not shutil.which("fc-list"):
-        return verdict(name, False, "not checked: no working browser and no fc-list", SETUP_FIX)
+        return verdict(name, False, t("doctor.no_fc_list"), setup_fix())
     try:
         done = run(
             ["fc-list", ":lang=zh", "family"],
@@ -112,30 +114,28 @@ def fonts_from_fc_list(run=subprocess.run) -> Check:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return verdict(name, False, f"not checked: fc-list failed ({exc})", SETUP_FIX)
+        return verdict(name, False, t("doctor.fc_list_failed", error=exc), setup_fix())
     families = sorted(
         {line.split(",")[0].strip() for line in done.stdout.splitlines() if line.strip()}
     )
     if families:
-        return verdict(
-            name, True, f"installed (fontconfig, browser not available): {', '.join(families[:3])}"
-        )
-    return verdict(name, False, "fontconfig lists no font with Chinese characters", SETUP_FIX)
+        return verdict(name, True, t("doctor.fonts_installed", families=", ".join(families[:3])))
+    return verdict(name, False, t("doctor.no_cjk_font"), setup_fix())
 
 
 def openssl_check(run=subprocess.run) -> Check:
     name = "openssl"
-    fix = "apt-get install openssl (macOS: brew install openssl; Windows: Git for Windows ships it)"
+    fix = t("doctor.openssl_fix")
     found = shutil.which("openssl")
     if not found:
-        return verdict(name, False, "openssl not found on PATH (needed for trusted timestamps)", fix)
+        return verdict(name, False, t("doctor.openssl_missing"), fix)
     try:
         done = run([found, "version"], capture_output=True, text=True, timeout=15, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return verdict(name, False, f"{found} did not run: {exc}", fix)
+        return verdict(name, False, t("doctor.did_not_run", path=found, error=exc), fix)
     version = (done.stdout or "").strip().splitlines()
     if done.returncode != 0 or not version:
-        return verdict(name, False, f"`{found} version` failed", fix)
+        return verdict(name, False, t("doctor.version_failed", path=found), fix)
     return verdict(name, True, f"{version[0]} ({found})")
 
 
@@ -146,37 +146,32 @@ def output_dir_check(out_dir: Path) -> Check:
     existing = target
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    fix = f"choose a writable place with -o DIR, or fix permissions of {existing}"
+    fix = t("doctor.output_fix", path=existing)
     if not existing.is_dir():
-        return verdict(name, False, f"{existing} is not a directory", fix)
+        return verdict(name, False, t("path.not_a_dir", path=existing), fix)
     try:
         with tempfile.NamedTemporaryFile(dir=existing, prefix=".evidence-doctor-") as handle:
             handle.write(b"ok")
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
-        return verdict(name, False, f"cannot write in {existing}: {exc.strerror or exc}", fix)
-    where = "writable" if existing == target else f"can be created (in {existing})"
-    return verdict(name, True, f"{target} {where}")
+        return verdict(name, False, t("path.cannot_write", path=existing, reason=exc.strerror or exc), fix)
+    if existing == target:
+        return verdict(name, True, t("doctor.writable", path=target))
+    return verdict(name, True, t("doctor.creatable", path=target, parent=existing))
 
 
 def as_check(env: EnvironmentCheck) -> Check:
     """A clean-environment result in doctor's OK / WARNING / PROBLEM terms."""
-    fixes = {
-        "hosts file": "remove those lines from the hosts file, or capture on another machine",
-        "proxy environment variables": "unset them before capturing unless the proxy is wanted",
-        "system proxy": "turn the system proxy off before capturing unless it is wanted",
-        "clock": "set this clock automatically (NTP); if it is right, the server's is off",
-        "name resolution": "check DNS and proxy settings; a CDN can also explain this",
-        "reachability": "check the URL, and that this machine can open it in a browser",
-        "browser": "use a local browser, so these checks describe the machine loading the pages",
-    }
+    # The details are the manifest's words (environment.py), kept as recorded; the
+    # advice is doctor's own, so it is in the reader's language.
+    fix_id = f"doctor.fix.{env.name}"
     return Check(
         name=f"clean: {env.name}",
         result=env.result,
         # Details quote what servers sent (a Date header): shown escaped on a terminal.
         detail=visible_with_ascii_hosts(env.detail),
-        fix=fixes.get(env.name, "") if env.result != "ok" else "",
+        fix=t(fix_id) if env.result != "ok" and fix_id in MESSAGES else "",
     )
 
 
@@ -195,8 +190,8 @@ async def _cjk_check(page) -> Check:
     ok, why = judge_glyphs(CJK_SAMPLE, bitmaps[: len(CJK_SAMPLE)], bitmaps[len(CJK_SAMPLE) :])
     font = await _rendering_font(page)
     if font:
-        why += f"; font: {font}"
-    return verdict(name, ok, why, "" if ok else SETUP_FIX)
+        why += t("doctor.font_used", font=font)
+    return verdict(name, ok, why, "" if ok else setup_fix())
 
 
 async def _rendering_font(page) -> str | None:
@@ -237,7 +232,7 @@ async def _visit(page, url: str, number: int) -> list[EnvironmentCheck]:
         ]
     if response is None:
         return [
-            EnvironmentCheck(name="reachability", result="warning", detail=f"{url}: no response")
+            EnvironmentCheck(name="reachability", result="warning", detail=t("doctor.no_response", url=url))
         ]
     # goto(commit) returns once the response is in: now bounds its arrival.
     arrived = utc_now()
@@ -269,13 +264,13 @@ async def _browser_session(settings: BrowserSettings, found, clean_urls: list[st
                 )
         except Exception as exc:  # noqa: BLE001 - reported, with a fix, not raised
             what = "connects" if remote else "launches headless"
-            fix = "check the endpoint URL and that the server runs" if remote else SETUP_FIX
+            fix = t("doctor.endpoint_fix") if remote else setup_fix()
             return [verdict(f"browser {what}", False, _first_line(exc), fix)], env_checks
         try:
             launched = verdict(
                 "browser connects" if remote else "browser launches headless",
                 True,
-                f"{'connected to' if remote else 'started'} {browser.version}",
+                t("doctor.connected" if remote else "doctor.started", version=browser.version),
             )
             context = await browser.new_context(locale="zh-CN")
             page = await context.new_page()
@@ -285,8 +280,8 @@ async def _browser_session(settings: BrowserSettings, found, clean_urls: list[st
                 fonts = verdict(
                     "CJK font",
                     False,
-                    f"could not render a test page: {_first_line(exc)}",
-                    SETUP_FIX,
+                    t("doctor.no_test_page", error=_first_line(exc)),
+                    setup_fix(),
                 )
             for number, url in enumerate(clean_urls, 1):
                 env_checks.extend(await _visit(page, url, number))
@@ -314,7 +309,7 @@ def _local_browser_check(settings: BrowserSettings):
     except UsageError as exc:
         if settings.executable:
             raise  # a mistyped --browser-executable is a usage error (exit 2) everywhere
-        return verdict("browser", False, str(exc), SETUP_FIX), None
+        return verdict("browser", False, str(exc), setup_fix()), None
     version = executable_version(found.executable)
     if not version and sys.platform == "win32":
         # chrome.exe prints no version on Windows; the launch check below decides.
@@ -323,8 +318,8 @@ def _local_browser_check(settings: BrowserSettings):
         return verdict(
             "browser",
             False,
-            f"{found.executable} ({found.source}) does not answer --version like a browser",
-            f"point EVIDENCE_BROWSER / --browser-executable at Chromium, or {SETUP_FIX}",
+            t("doctor.not_a_browser", path=found.executable, source=found.source),
+            t("doctor.point_at_chromium", setup=setup_fix()),
         ), None
     return verdict("browser", True, f"{found.executable} ({found.source}): {version}"), found
 
@@ -332,7 +327,7 @@ def _local_browser_check(settings: BrowserSettings):
 def _validate_urls(urls: list[str]) -> None:
     for url in urls:
         if not url.lower().startswith(("http://", "https://")) or not host_of(url):
-            raise UsageError(f"--clean-check needs http(s) URLs, got {url!r}")
+            raise UsageError(t("doctor.clean_urls", url=url))
 
 
 def run_doctor(
@@ -375,7 +370,7 @@ def run_doctor(
                 EnvironmentCheck(
                     name="browser",
                     result="warning",
-                    detail="no working browser: connection and clock not checked",
+                    detail=t("doctor.no_browser"),
                 )
             )
         env.append(tool_check(__version__, tool_digest()))

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import UsageError
+from .messages import t
 
 APP = "evidence-capture"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -34,9 +35,7 @@ def profiles_dir() -> Path:
 
 def profile_path(name: str, directory: Path | None = None) -> Path:
     if not NAME_RE.match(name or ""):
-        raise UsageError(
-            f"profile name {name!r}: use letters, digits, '.', '_' or '-' (at most 64 characters)"
-        )
+        raise UsageError(t("login.bad_name", name=name))
     return (directory or profiles_dir()) / f"{name}.json"
 
 
@@ -92,7 +91,7 @@ def list_profiles() -> list[ProfileInfo]:
 def delete_profile(name: str) -> Path:
     path = profile_path(name)
     if not path.is_file():
-        raise UsageError(f"no login profile named {name!r} (see: evidence login --list)")
+        raise UsageError(t("login.no_profile", name=name))
     path.unlink()
     return path
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from .browser import BrowserSettings, browser_settings
 from .errors import UsageError
 from .manifest import Case, LoginSession
+from .messages import t
 from .plan import DEFAULT_MAX_CHAT_SCROLLS, DEFAULT_TIMEOUT, Plan, Target, load_plan, resolve_targets
 
 
@@ -86,11 +87,11 @@ def options_from_cli(targets_in_order: list[tuple[str, str]], plan_path, out_dir
 
 def _targets(targets_in_order: list[tuple[str, str]], plan: Plan | None) -> list[Target]:
     cli_targets = resolve_targets([Target(kind=kind, url=url) for kind, url in targets_in_order],
-                                  None, "command line")
+                                  None, t("plan.source.cli"))
     targets = (plan.target if plan else []) + cli_targets
     if not targets:
-        raise UsageError("nothing to capture: give URLs, --order/--product/--chat/--page, or --plan")
-    resolve_targets(targets, None, "targets")  # duplicates across plan and flags
+        raise UsageError(t("options.nothing"))
+    resolve_targets(targets, None, t("plan.source.targets"))  # duplicates across plan and flags
     return targets
 
 
@@ -122,12 +123,11 @@ def _login_source(opts: Mapping, plan: Plan | None) -> tuple[str | None, Path | 
     if storage_state is None and plan and plan.storage_state and not opts.get("profile"):
         storage_state = Path(plan.storage_state)
     if profile and storage_state:
-        raise UsageError("give either --profile or --storage-state, not both")
+        raise UsageError(t("options.profile_and_state"))
     if profile:
         storage_state = profile_path(profile)
         if not storage_state.is_file():
-            raise UsageError(f"no login profile named {profile!r}; create it with: "
-                             f"evidence login URL --profile {profile}")
+            raise UsageError(t("options.no_profile", profile=profile))
     if storage_state is not None:
         check_storage_state(Path(storage_state))
     return profile, Path(storage_state) if storage_state else None
@@ -137,11 +137,11 @@ def check_storage_state(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise UsageError(f"cannot read storage state {path}: {exc.strerror}") from None
+        raise UsageError(t("options.state_unreadable", path=path, reason=exc.strerror)) from None
     except ValueError:
-        raise UsageError(f"{path} is not a Playwright storage-state JSON file") from None
+        raise UsageError(t("options.state_not_json", path=path)) from None
     if not isinstance(data, dict) or not isinstance(data.get("cookies", []), list):
-        raise UsageError(f"{path} is not a Playwright storage-state JSON file")
+        raise UsageError(t("options.state_not_json", path=path))
     return data
 
 

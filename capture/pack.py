@@ -33,6 +33,7 @@ from pathlib import Path
 from .bundle import MANIFEST, SUMS
 from .errors import EvidenceError, UsageError
 from .manifest import Manifest
+from .messages import t
 from .parts import MAX_COMMENT, MAX_PARTS, PartInfo, PartRecord
 from .parts import encode as encode_part_record
 
@@ -63,11 +64,11 @@ def _bundle_files(root: Path) -> list[str]:
             mode = path.lstat().st_mode
             rel = path.relative_to(root).as_posix()
             if stat.S_ISLNK(mode):
-                raise UsageError(f"{rel} in the bundle is a symbolic link; refusing to pack it")
+                raise UsageError(t("pack.symlink", rel=rel))
             if stat.S_ISREG(mode):
                 names.append(rel)
             elif not stat.S_ISDIR(mode):
-                raise UsageError(f"{rel} in the bundle is not a regular file; refusing to pack it")
+                raise UsageError(t("pack.not_regular", rel=rel))
     return sorted(names)
 
 
@@ -87,9 +88,9 @@ def _zip_time(root: Path) -> tuple[int, int, int, int, int, int]:
 
 def _check_bundle(root: Path) -> None:
     if root.is_file() and root.suffix.lower() == ".zip":
-        raise UsageError(f"{root} is already a zip")
+        raise UsageError(t("pack.already_zip", root=root))
     if not root.is_dir() or not (root / MANIFEST).is_file():
-        raise UsageError(f"{root} is not an evidence bundle directory (no {MANIFEST} in it)")
+        raise UsageError(t("pack.not_bundle", root=root, manifest=MANIFEST))
 
 
 def default_zip(root: Path) -> Path:
@@ -129,17 +130,17 @@ def pack(root: Path, out: Path | None = None) -> Path:
     _check_bundle(root)
     out = Path(out) if out is not None else default_zip(root)
     if out.exists():
-        raise UsageError(f"{out} already exists; choose another -o (nothing is overwritten)")
+        raise UsageError(t("pack.exists", out=out))
     if out.resolve().is_relative_to(root.resolve()):
-        raise UsageError(f"{out} is inside the bundle; write the zip somewhere else")
+        raise UsageError(t("pack.zip_inside", out=out))
     if not out.parent.is_dir():
-        raise UsageError(f"{out.parent} is not a directory")
+        raise UsageError(t("path.not_a_dir", path=out.parent))
     names = _bundle_files(root)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         _write_zip(root, names, tmp, _zip_time(root))
         if out.exists():  # appeared while we were writing: still never overwrite
-            raise UsageError(f"{out} already exists; choose another -o (nothing is overwritten)")
+            raise UsageError(t("pack.exists", out=out))
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -155,7 +156,7 @@ def pack_zip(root: Path, out: Path | None = None) -> tuple[Path, str]:
     _check_bundle(root)
     zip_path = Path(out) if out is not None else default_zip(root)
     if zip_path.exists():
-        raise UsageError(f"{zip_path} already exists; choose another -o (nothing is overwritten)")
+        raise UsageError(t("pack.exists", out=zip_path))
     checked = require_intact(root, "pack it")
     return pack(root, zip_path), checked.fingerprint
 
@@ -260,27 +261,26 @@ class Upload:
 
     def summary_lines(self) -> list[str]:
         over = any(f.over_limit for f in self.files)
-        lines = [f"wrote {self.folder}: every file at most {self.limit / MB:g} MB "
-                 f"({self.limit:,} bytes)" + (", except as noted below" if over else "")]
+        lines = [t("pack.wrote_folder", folder=self.folder, mb=self.limit / MB, limit=self.limit,
+                   extra=t("pack.except_noted") if over else "")]
         for item in self.files:
-            flag = "  OVER THE LIMIT" if item.over_limit else ""
-            lines.append(f"  {item.name:<32} {item.size:>12,} bytes{flag}")
+            flag = t("pack.over_limit") if item.over_limit else ""
+            lines.append(t("pack.file_line", name=item.name, size=item.size, flag=flag))
         lines.extend(self.notes)
         reports = [f.name for f in self.files if f.what in ("report", "report_part")]
-        first = f"Upload {' '.join(reports)} first, then " if reports else "Upload "
-        lines.append(first + "every zip; README.txt says what each file is.")
-        lines.append(f"Fingerprint (SHA-256 of manifest.json): {self.fingerprint}")
-        lines.append("Staff check it with: " + verify_command([f.name for f in self.zips], self.fingerprint))
+        lines.append(t("pack.upload_first", reports=" ".join(reports)) if reports else t("pack.upload_zips"))
+        lines.append(t("run.fingerprint", fingerprint=self.fingerprint))
+        lines.append(t("pack.staff", command=verify_command([f.name for f in self.zips], self.fingerprint)))
         return lines
 
 
 def _check_out_dir(out_dir: Path, root: Path) -> None:
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise UsageError(f"{out_dir} already exists and is not empty; choose another -o (nothing is overwritten)")
+        raise UsageError(t("pack.folder_not_empty", out=out_dir))
     if out_dir.resolve().is_relative_to(root.resolve()):
-        raise UsageError(f"{out_dir} is inside the bundle; write the upload folder somewhere else")
+        raise UsageError(t("pack.folder_inside", out=out_dir))
     if not out_dir.parent.is_dir():
-        raise UsageError(f"{out_dir.parent} is not a directory")
+        raise UsageError(t("path.not_a_dir", path=out_dir.parent))
 
 
 def pack_upload(root: Path, max_mb: float = DEFAULT_MB, out_dir: Path | None = None,
@@ -292,7 +292,7 @@ def pack_upload(root: Path, max_mb: float = DEFAULT_MB, out_dir: Path | None = N
     root = Path(root)
     _check_bundle(root)
     if not max_mb >= MIN_MB:
-        raise UsageError(f"--max-mb must be at least {MIN_MB:g} (the zip parts need room)")
+        raise UsageError(t("pack.min_mb", min=MIN_MB))
     limit = int(max_mb * MB)
     out_dir = Path(out_dir) if out_dir is not None else default_upload_dir(root)
     _check_out_dir(out_dir, root)
@@ -302,7 +302,7 @@ def pack_upload(root: Path, max_mb: float = DEFAULT_MB, out_dir: Path | None = N
         # Written beside its final name, then renamed: no half-made upload folder, ever.
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     except OSError as exc:
-        raise UsageError(f"cannot write in {out_dir.parent}: {exc.strerror}") from None
+        raise UsageError(t("path.cannot_write", path=out_dir.parent, reason=exc.strerror)) from None
     try:
         _fill(root, upload, tmp, browser_settings)
         _self_check(tmp, upload)
@@ -310,8 +310,7 @@ def pack_upload(root: Path, max_mb: float = DEFAULT_MB, out_dir: Path | None = N
             out_dir.rmdir()  # empty (checked above); fails rather than overwrite if it filled up
         os.rename(tmp, out_dir)
     except OSError as exc:
-        raise EvidenceError(f"could not write the upload folder {out_dir} ({exc.strerror or exc}); "
-                            "nothing was written") from None
+        raise EvidenceError(t("pack.write_failed", out=out_dir, reason=exc.strerror or exc)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return upload
@@ -325,10 +324,8 @@ def _fill(root: Path, upload: Upload, folder: Path, browser_settings) -> None:
         item = UploadFile(path.name, size, "zip" if len(groups) == 1 else "part", group, size > upload.limit)
         upload.files.append(item)
         if item.over_limit:
-            upload.notes.append(
-                f"NOTE: {path.name} is {size:,} bytes, over the {upload.limit:,}-byte limit: it holds only "
-                f"{', '.join(group)}, which is larger than the limit by itself. Upload it where large files "
-                "are accepted, or send it on request; it is part of the bundle and verify needs it.")
+            upload.notes.append(t("pack.note_over", name=path.name, size=size, limit=upload.limit,
+                                  held=", ".join(group)))
     text = readme_text(upload)
     (folder / README).write_text(text, encoding="utf-8", newline="\r\n")
     upload.files.append(UploadFile(README, (folder / README).stat().st_size, "readme"))
@@ -342,8 +339,7 @@ def _bundle_parts(root: Path, upload: Upload, folder: Path) -> tuple[list[list[s
     for _ in range(3):
         groups = partition(costs, capacity)
         if len(groups) > MAX_PARTS:
-            raise UsageError(f"the bundle would need {len(groups)} parts of at most {upload.limit / MB:g} MB "
-                             f"(at most {MAX_PARTS}); give a larger --max-mb")
+            raise UsageError(t("pack.too_many_parts", count=len(groups), mb=upload.limit / MB, most=MAX_PARTS))
         paths = _write_parts(root, groups, upload.bundle, upload.fingerprint, folder)
         # The sizes above are exact but for zip64 fields; should a part still come out
         # over the limit, pack again with that much less room.
@@ -353,14 +349,13 @@ def _bundle_parts(root: Path, upload: Upload, folder: Path) -> tuple[list[list[s
         for path in paths:
             path.unlink()
         capacity -= over + _SLACK
-    raise EvidenceError("could not fit the zip parts under the limit; give a larger --max-mb")
+    raise EvidenceError(t("pack.cannot_fit"))
 
 
 def _add_report(root: Path, upload: Upload, folder: Path, browser_settings) -> None:
     sealed = root / "report.pdf"
     if not sealed.is_file():
-        upload.notes.append("NOTE: the bundle has no report.pdf (captured with --no-report); "
-                            "the zips hold the evidence.")
+        upload.notes.append(t("pack.note_no_report"))
         return
     if sealed.stat().st_size <= upload.limit:
         shutil.copyfile(sealed, folder / "report.pdf")
@@ -375,8 +370,7 @@ def _add_report(root: Path, upload: Upload, folder: Path, browser_settings) -> N
         upload.files.append(UploadFile(path.name, size, "report_part", over_limit=size > upload.limit,
                                        pages=pages))
         if size > upload.limit:
-            upload.notes.append(f"NOTE: {path.name} is {size:,} bytes, over the limit: one page of the "
-                                "report is larger than the limit by itself.")
+            upload.notes.append(t("pack.note_page_over", name=path.name, size=size))
 
 
 def _self_check(folder: Path, upload: Upload) -> None:
@@ -385,8 +379,8 @@ def _self_check(folder: Path, upload: Upload) -> None:
 
     report = verify([folder / item.name for item in upload.zips], expect=upload.fingerprint)
     if report.verdict != "INTACT":
-        raise EvidenceError(f"the packed zips did not verify ({report.verdict}: "
-                            f"{(report.problems or [f.detail for f in report.files] or ['?'])[0]}); nothing written")
+        problem = (report.problems or [f.detail for f in report.files] or ["?"])[0]
+        raise EvidenceError(t("pack.self_check", verdict=report.verdict, problem=problem))
 
 
 # --- README.txt --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import UsageError
 from .manifest import Case, Kind
+from .messages import t
 from .urls import check_http_url
 
 DEFAULT_TIMEOUT = 60.0
@@ -80,26 +81,32 @@ class Plan(BaseModel):
         return None if value is None else check_url(value)
 
 
+def _problem(error: dict) -> str:
+    # Pydantic's own wording ("Input should be greater than 0") is the technical detail;
+    # only the two a person meets most are ours, in the reader's language.
+    if error["type"] == "extra_forbidden":
+        return t("plan.unknown_key")
+    if error["type"] == "missing":
+        return t("plan.missing_key")
+    message = error["msg"]
+    return message[len("Value error, ") :] if message.startswith("Value error, ") else message
+
+
 def _describe(error: dict, data: dict) -> str:
     loc = list(error["loc"])
-    where = []
+    where = None
     if loc[:1] == ["target"] and len(loc) > 1 and isinstance(loc[1], int):
         number = loc[1] + 1
         url = ""
         targets = data.get("target")
         if isinstance(targets, list) and loc[1] < len(targets) and isinstance(targets[loc[1]], dict):
             url = targets[loc[1]].get("url", "")
-        where.append(f"target {number}" + (f" ({url})" if isinstance(url, str) and url else ""))
+        has_url = isinstance(url, str) and url
+        where = t("plan.target_url", number=number, url=url) if has_url else t("plan.target", number=number)
         loc = loc[2:]
-    key = ".".join(str(part) for part in loc) or "(top level)"
-    message = error["msg"]
-    if error["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif error["type"] == "missing":
-        message = "required key is missing"
-    elif message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    return ", ".join(where + [f"key '{key}': {message}"])
+    key = ".".join(str(part) for part in loc) or t("plan.top_level")
+    problem = t("plan.key", key=key, message=_problem(error))
+    return t("plan.in_target", where=where, problem=problem) if where else problem
 
 
 def resolve_targets(targets: list[Target], base_url: str | None, source: str) -> list[Target]:
@@ -110,9 +117,9 @@ def resolve_targets(targets: list[Target], base_url: str | None, source: str) ->
         try:
             check_url(url)
         except ValueError as exc:
-            raise UsageError(f"{source}: target {number}, key 'url': {exc}") from None
+            raise UsageError(t("plan.bad_url", source=source, number=number, error=exc)) from None
         if (target.kind, url) in seen:
-            raise UsageError(f"{source}: target {number}, key 'url': duplicate target {url}")
+            raise UsageError(t("plan.duplicate", source=source, number=number, url=url))
         seen.add((target.kind, url))
         resolved.append(target.model_copy(update={"url": url}))
     return resolved
@@ -123,18 +130,18 @@ def load_plan(path: Path, base_url: str | None = None) -> Plan:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise UsageError(f"cannot read plan {path}: {exc.strerror}") from None
+        raise UsageError(t("plan.unreadable", path=path, reason=exc.strerror)) from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
+        raise UsageError(t("plan.not_utf8", path=path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}") from None
+        raise UsageError(t("plan.bad_toml", path=path, detail=exc)) from None
     try:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
         # One readable line per problem, each naming the file, the target and the key.
-        lines = [f"{path}: {_describe(error, data)}" for error in exc.errors()[:20]]
+        lines = [t("plan.line", path=path, problem=_describe(error, data)) for error in exc.errors()[:20]]
         raise UsageError("\n".join(lines)) from None
     base = base_url or plan.base_url
     return plan.model_copy(update={"target": resolve_targets(plan.target, base, str(path))})

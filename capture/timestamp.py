@@ -25,13 +25,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from . import __version__
 from .bundle import MANIFEST, BundleWriter, is_token_name, token_name
 from .errors import ExitCode, UsageError
 from .limits import MAX_CA_BYTES, MAX_MANIFEST_BYTES, MAX_TOKEN_BYTES, MAX_TOKENS
 from .manifest import Manifest, TimestampCheck, format_utc
+from .messages import t
 from .results import TokenSummary as StampedToken
 from .display import visible
 from .urls import BadUrl, check_http_url
@@ -53,19 +54,29 @@ class StampResult(BaseModel):
 
     tokens: list[StampedToken] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    # warning -> (authority, its answer): what the console says in the reader's language;
+    # the warning itself stays as --json and the manifest record it.
+    _no_token: dict[str, tuple[str, str]] = PrivateAttr(default_factory=dict)
+
+    def add_no_token(self, url: str, answer: str) -> None:
+        warning = f"no trusted timestamp from {url}: {answer}; {retry_hint(url)}"
+        self.warnings.append(warning)
+        self._no_token[warning] = (url, answer)
 
     @property
     def exit_code(self) -> int:
         return ExitCode.OK if self.tokens else ExitCode.EVIDENCE_FAILED
 
     def summary_lines(self) -> list[str]:
+        # What the authority answered (or the network said) stays as recorded.
         lines = []
         for token in self.tokens:
-            lines.append(
-                f"trusted timestamp {token.path}: {token.time or '?'} from {token.authority} "
-                f"(serial {token.serial or '?'}, signer {token.signer or token.tsa_name or '?'})"
-            )
-        lines.extend(f"warning: {warning}" for warning in self.warnings)
+            lines.append(t("stamp.trusted", path=token.path, time=token.time or "?", authority=token.authority,
+                           serial=token.serial or "?", signer=token.signer or token.tsa_name or "?"))
+        for warning in self.warnings:
+            failed = self._no_token.get(warning)
+            shown = t("stamp.no_token", url=failed[0], reason=failed[1]) if failed else warning
+            lines.append(t("stamp.warning", warning=shown))
         return lines
 
 
@@ -399,14 +410,14 @@ def load_ca_bundle(paths: list[Path]) -> bytes:
         path = Path(path)
         try:
             if path.stat().st_size > MAX_CA_BYTES:
-                raise UsageError(f"--tsa-ca {path}: larger than {MAX_CA_BYTES} bytes")
+                raise UsageError(t("stamp.ca_too_large", path=path, most=MAX_CA_BYTES))
             raw = path.read_bytes()
         except OSError as exc:
-            raise UsageError(f"--tsa-ca {path}: cannot read ({exc.strerror})") from None
+            raise UsageError(t("stamp.ca_unreadable", path=path, reason=exc.strerror)) from None
         if b"-----BEGIN CERTIFICATE-----" not in raw:
             proc = _openssl(["x509", "-inform", "DER", "-outform", "PEM"], input=raw)
             if proc.returncode != 0:
-                raise UsageError(f"--tsa-ca {path}: not a certificate (PEM or DER)")
+                raise UsageError(t("stamp.ca_not_cert", path=path))
             raw = proc.stdout
         pems.append(raw if raw.endswith(b"\n") else raw + b"\n")
     return b"".join(pems)
@@ -553,18 +564,18 @@ def read_bundle_manifest(root: Path) -> Manifest:
     """The manifest of a bundle directory about to be stamped, or UsageError."""
     root = Path(root)
     if root.is_file() and root.suffix.lower() == ".zip":
-        raise UsageError(f"{root} is a zip; stamp the bundle directory, then pack it again")
+        raise UsageError(t("stamp.is_zip", root=root))
     if not root.is_dir():
-        raise UsageError(f"{root} is not a bundle directory")
+        raise UsageError(t("stamp.not_dir", root=root))
     path = root / MANIFEST
     if path.is_symlink() or not path.is_file():
-        raise UsageError(f"{root} is not an evidence bundle (no {MANIFEST})")
+        raise UsageError(t("stamp.not_bundle", root=root, manifest=MANIFEST))
     if path.stat().st_size > MAX_MANIFEST_BYTES:
-        raise UsageError(f"{path} is larger than {MAX_MANIFEST_BYTES} bytes: not one we wrote")
+        raise UsageError(t("stamp.manifest_too_large", path=path, most=MAX_MANIFEST_BYTES))
     try:
         return Manifest.model_validate_json(path.read_bytes())
     except (OSError, ValueError):
-        raise UsageError(f"{path} is not a valid evidence manifest; run: evidence verify {root}") from None
+        raise UsageError(t("stamp.bad_manifest", path=path, root=root)) from None
 
 
 def retry_hint(url: str) -> str:
@@ -596,7 +607,7 @@ def stamp_bundle(root: Path, urls: list[str], timeout: float = 20) -> StampResul
     granted = [(url, answer) for url, answer in zip(urls, answers) if not isinstance(answer, str)]
     for url, answer in zip(urls, answers):
         if isinstance(answer, str):
-            result.warnings.append(f"no trusted timestamp from {url}: {answer}; {retry_hint(url)}")
+            result.add_no_token(url, answer)
     if not granted:
         return result
     try:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from .bundlepath import UnsafePath, bundle_path
 from .errors import UsageError
+from .messages import t
 from .parts import MAX_PARTS, PartRecord, PartRecordError, PartsSorted, missing_part_of, sort_parts
 from .parts import parse as parse_part_record
 from .zipsource import EntryUnreadable, NotAZip, ZipEntry, ZipReader, ZipRefused
@@ -429,15 +430,15 @@ def _open_source(paths: list[Path], findings: _Findings) -> _Opened:
     several = len(paths) > 1
     for path in paths:
         if not os.path.lexists(path):
-            raise UsageError(f"{path} does not exist; give a bundle directory, its .zip or all its .partK.zip files")
+            raise UsageError(t("verify.no_such_path", path=path))
         if path.is_dir() and several:
-            raise UsageError(f"{path} is a directory: give one bundle directory, or the .zip parts of one bundle")
+            raise UsageError(t("verify.dir_among_parts", path=path))
         if not path.is_dir() and not path.is_file():
-            raise UsageError(f"{path} is neither a directory nor a file; give a bundle directory or its .zip")
+            raise UsageError(t("verify.not_file_or_dir", path=path))
     if not several and paths[0].is_dir():
         source = _DirSource(paths[0])
         if not (source.has(MANIFEST) or source.has(SUMS)):
-            raise UsageError(f"{paths[0]} has no {MANIFEST}: it is not an evidence bundle")
+            raise UsageError(t("verify.not_bundle", path=paths[0]))
         return _Opened(source)
     opened = []  # (label, reader or None when unreadable, record or None)
     try:
@@ -461,12 +462,12 @@ def _open_zip(path: Path, findings: _Findings, several: bool) -> ZipReader | Non
         return ZipReader(path, max_entries=MAX_ENTRIES)
     except NotAZip as exc:
         if path.suffix.lower() != ".zip" and not several:
-            raise UsageError(f"{path} is neither a bundle directory nor a .zip") from None
+            raise UsageError(t("verify.not_bundle_or_zip", path=path)) from None
         findings.problem(INVALID, f"{shown(path.name)} is not a readable zip archive ({exc})")
     except ZipRefused as exc:
         findings.problem(INVALID, str(exc))
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+        raise UsageError(t("verify.unreadable", path=path, error=exc.strerror)) from None
     return None
 
 
@@ -482,7 +483,7 @@ def _single_zip(path: Path, label: str, reader: ZipReader, record: PartRecord | 
     source = _ZipSource(reader)
     if not (source.has(MANIFEST) or source.has(SUMS)):
         reader.close()
-        raise UsageError(f"{path} holds no {MANIFEST}: it is not an evidence bundle")
+        raise UsageError(t("verify.not_bundle", path=path))
     return _Opened(source, sort_parts([(label, record)]) if record is not None else None)
 
 
@@ -649,9 +650,9 @@ def verify(path: Path | Sequence[Path], tsa_cas: Sequence[Path] = (),
     """
     paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
     if not paths:
-        raise UsageError("give a bundle directory, its .zip, or all its .partK.zip files")
+        raise UsageError(t("verify.nothing_given"))
     if len(paths) > MAX_PARTS:
-        raise UsageError(f"{len(paths)} files given; a bundle has at most {MAX_PARTS} parts")
+        raise UsageError(t("verify.too_many_parts", count=len(paths), most=MAX_PARTS))
     expect = check_fingerprint(expect) if expect is not None else None
     findings = _Findings()
     opened = _open_source(paths, findings)
@@ -695,16 +696,23 @@ def require_intact(root: Path, doing: str) -> VerificationReport:
 
     report = verify(Path(root))
     if report.verdict != "INTACT":
-        raise EvidenceError(f"{root} is {report.verdict}; refusing to {doing} (see `evidence verify {root}`)")
+        # Callers name what they were about to do in English; the known ones are translated.
+        doing_id = _REFUSED.get(doing)
+        raise EvidenceError(t("refuse.line", root=root, verdict=report.verdict,
+                              doing=t(doing_id) if doing_id else doing))
     return report
+
+
+_REFUSED = {"pack it": "refuse.pack", "timestamp it": "refuse.stamp", "resume it": "refuse.resume",
+            "render its report, which would hide that": "refuse.report"}
 
 
 def check_fingerprint(text: str) -> str:
     """A fingerprint as quoted by a person: 64 hex digits, any case, spaces around."""
     cleaned = text.strip().lower()
     if not _FINGERPRINT.fullmatch(cleaned):
-        raise UsageError("--expect takes the bundle's fingerprint: 64 hexadecimal characters "
-                         "(as printed by `evidence capture`)")
+
+        raise UsageError(t("verify.bad_expect"))
     return cleaned
 
 
@@ -815,7 +823,6 @@ class _Verifier:
         """Wait for the hashes, with a progress line every few seconds on a large bundle."""
         if self.status is None:
             return
-        from .messages import t
         from .progress import Ticker
 
         tick, pending = Ticker(self.status), set(futures.values())

@@ -237,3 +237,131 @@ def test_verify_speaks_the_readers_language_and_its_json_does_not(tmp_path):
     as_json = [CliRunner().invoke(main, ["verify", str(root), "--json"], env={"LANG": lang, "EVIDENCE_LANG": ""}).output
                for lang in ("zh_CN.UTF-8", "C.UTF-8")]
     assert as_json[0] == as_json[1]
+
+
+# --- every line a person reads, in both languages, through the real command line -------
+
+# Besides the language: the browser and proxy settings of the developer's shell must not
+# reach the runs below.
+_CLEAR_ALSO = ("EVIDENCE_BROWSER", "EVIDENCE_BROWSER_ENDPOINT", "EVIDENCE_CDP_ENDPOINT")
+
+
+def _cli(args, lang, cwd=None):
+    """`python -m capture ARGS` under LANG=lang: (exit code, stdout + stderr)."""
+    env = {k: v for k, v in os.environ.items() if k not in _CLEAR and k not in _CLEAR_ALSO}
+    done = subprocess.run([sys.executable, "-m", "capture", *map(str, args)], capture_output=True,
+                          env={**env, "LANG": lang}, cwd=cwd, timeout=180, check=False)
+    return done.returncode, done.stdout.decode("utf-8") + done.stderr.decode("utf-8")
+
+
+def _both(args, cwd=None):
+    (zh_code, zh), (en_code, en) = _cli(args, "zh_CN.UTF-8", cwd), _cli(args, "C.UTF-8", cwd)
+    assert zh_code == en_code, (zh, en)
+    assert "Traceback" not in zh + en
+    return zh_code, zh, en
+
+
+@pytest.mark.parametrize("text, zh_line, en_line", [
+    ('[[target]]\nurl = "http://127.0.0.1/a"\nclik = ["x"]\n',
+     "：第 1 个目标（http://127.0.0.1/a），键 'clik'：无法识别的键\n",
+     ": target 1 (http://127.0.0.1/a), key 'clik': unknown key\n"),
+    ('[case]\ntitle = "x"\n', "：键 'target'：缺少必填的键\n", ": key 'target': required key is missing\n"),
+    ('[[target]\nurl = 1\n', "：计划文件不是有效的 TOML：Expected", ": not valid TOML: Expected"),
+])
+def test_a_bad_plan_file_is_explained_in_the_readers_language(tmp_path, text, zh_line, en_line):
+    plan = tmp_path / "plan.toml"
+    plan.write_text(text, encoding="utf-8")
+    code, zh, en = _both(["capture", "--plan", plan, "-o", tmp_path / "out"])
+    assert code == 2
+    assert zh.startswith(f"evidence：{plan}{zh_line}")
+    assert en.startswith(f"evidence: {plan}{en_line}")
+
+
+def test_an_unreadable_plan_file_keeps_the_systems_reason(tmp_path):
+    missing = tmp_path / "nothing.toml"
+    code, zh, en = _both(["capture", "--plan", missing])
+    assert code == 2
+    assert zh.startswith(f"evidence：无法读取计划文件 {missing}：")
+    assert en.startswith(f"evidence: cannot read plan {missing}: ")
+
+
+@pytest.mark.parametrize("args, zh_error, en_error", [
+    (["capture", "--foo"], "错误：没有 '--foo' 这个选项。", "Error: No such option '--foo'."),
+    (["verify"], "错误：缺少参数 'BUNDLE...'。", "Error: Missing argument 'BUNDLE...'."),
+    (["capture", "--jobs", "0"], "错误：'--jobs' 的值无效：0 不在范围 1<=x<=32 之内。",
+     "Error: Invalid value for '--jobs': 0 is not in the range 1<=x<=32."),
+    (["pack", "a", "b"], "错误：多出了参数（b）", "Error: Got unexpected extra argument (b)"),
+    (["verfy"], "错误：没有 'verfy' 这个命令。您是不是想用 'verify'？",
+     "Error: No such command 'verfy'. Did you mean 'verify'?"),
+])
+def test_clicks_own_parse_errors_in_the_readers_language(args, zh_error, en_error):
+    code, zh, en = _both(args)
+    assert code == 2
+    command = " ".join(["evidence", *args[:1]]) if args[0] in main.commands else "evidence"
+    assert zh.startswith(f"用法：{command} [OPTIONS]")
+    assert f"\n运行 '{command} --help' 查看帮助。\n" in zh
+    assert zh.endswith(f"\n{zh_error}\n")
+    # English is Click's own text, untouched.
+    assert en.startswith(f"Usage: {command} [OPTIONS]")
+    assert f"\nTry '{command} --help' for help.\n" in en
+    assert en.endswith(f"\n{en_error}\n")
+
+
+def test_a_click_message_not_recognised_stays_english(monkeypatch):
+    from capture.clickerrors import translate
+
+    monkeypatch.setenv("EVIDENCE_LANG", "zh")
+    assert translate("No such option '--foo'.") == "没有 '--foo' 这个选项。"
+    assert translate("Something Click says in a later version.") == "Something Click says in a later version."
+    assert translate("Invalid value for '--x': a reason we do not know.") == (
+        "'--x' 的值无效：a reason we do not know.")
+
+
+def test_pack_and_stamp_usage_errors_in_the_readers_language(tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    code, zh, en = _both(["pack", folder])
+    assert code == 2
+    assert zh == f"evidence：{folder} 不是证据包目录（里面没有 manifest.json）\n"
+    assert en == f"evidence: {folder} is not an evidence bundle directory (no manifest.json in it)\n"
+    code, zh, en = _both(["stamp", folder, "--tsa", "http://127.0.0.1:9/"])
+    assert code == 2
+    assert zh == f"evidence：{folder} 不是证据包（里面没有 manifest.json）\n"
+    assert en == f"evidence: {folder} is not an evidence bundle (no manifest.json)\n"
+
+
+def test_the_pack_summary_in_the_readers_language_with_the_same_fingerprint(tmp_path):
+    from .bundles import make_bundle
+
+    zh_root, en_root = make_bundle(tmp_path / "zh"), make_bundle(tmp_path / "en")
+    zh = _run(["pack", str(zh_root), "--max-mb", "1"], ZH)
+    en = _run(["pack", str(en_root), "--max-mb", "1"], EN)
+    assert zh.exit_code == en.exit_code == 0
+    assert zh.output.startswith(f"已写入 {tmp_path / 'zh-upload'}：每个文件最多 1 MB（1,000,000 字节）\n")
+    assert en.output.startswith(f"wrote {tmp_path / 'en-upload'}: every file at most 1 MB (1,000,000 bytes)\n")
+    assert "\n上传每个 zip；README.txt 说明了每个文件是什么。\n" in zh.output
+    assert "\nUpload every zip; README.txt says what each file is.\n" in en.output
+    assert zh.output.splitlines()[-1].startswith("工作人员这样核验：evidence verify zh.zip --expect ")
+    assert en.output.splitlines()[-1].startswith("Staff check it with: evidence verify en.zip --expect ")
+
+
+def test_doctor_advice_in_the_readers_language_and_check_names_unchanged(tmp_path):
+    code, zh, en = _both(["doctor", "-o", tmp_path, "--browser-endpoint", "ws://127.0.0.1:9/"])
+    assert code == 1
+    assert "\n问题 browser connects: " in "\n" + zh
+    assert "\n     解决办法：检查端点网址，并确认服务器正在运行\n" in zh
+    assert f"\n正常 output directory: {tmp_path} 可写\n" in zh
+    assert "\nPROBLEM browser connects: " in "\n" + en
+    assert "\n        fix: check the endpoint URL and that the server runs\n" in en
+    assert f"\nOK      output directory: {tmp_path} writable\n" in en
+
+
+def test_verify_of_what_is_no_bundle_says_so_in_the_readers_language(tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    code, zh, en = _both(["verify", folder])
+    assert code == 2
+    assert zh == f"evidence：{folder} 里没有 manifest.json：它不是证据包\n"
+    assert en == f"evidence: {folder} has no manifest.json: it is not an evidence bundle\n"
+    code, zh, en = _both(["verify", tmp_path / "missing"])
+    assert code == 2 and "不存在" in zh and "does not exist" in en
