@@ -71,6 +71,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "give a bundle directory, its .zip, or all its .partK.zip files"),
     "verify.too_many_parts": ("给了 {count} 个文件；一个证据包最多 {most} 个分卷",
                               "{count} files given; a bundle has at most {most} parts"),
+    "run.removed_unrecorded": ("已删除最后一次保存之后写入、未记录的 {count} 个文件",
+                               "removed {count} unrecorded file(s) written after the last save"),
+    # The check's name, result and detail are the manifest's words, shown as recorded.
+    "run.environment_check": ("环境检查 {result}：{name}：{detail}", "environment {result}: {name}: {detail}"),
     "run.ok": ("完成", "ok"),
     "progress.chat_history": ("      聊天记录加载中：已向上加载 {loads} 次，已载入 {height} px …",
                               "      chat history: {loads} loads so far, {height} px loaded ..."),

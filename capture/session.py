@@ -79,7 +79,7 @@ def run(options: RunOptions) -> RunResult:
             except OSError:
                 removed = []
             if removed:
-                session.say(f"removed {len(removed)} unrecorded file(s) written after the last save")
+                session.say(t("run.removed_unrecorded", count=len(removed)))
         # Nothing was captured (no browser): leave no empty bundle directory behind.
         if not existed and session.manifest is None:
             try:
@@ -183,7 +183,7 @@ class Session:
                 detail=f"resumed at {utc_now().isoformat()} with {self.pool.browser.version}"))
         for check in self.manifest.environment.checks:
             if check.result != "ok":
-                self.say(f"environment {check.result}: {check.name}: {check.detail}")
+                self.say(t("run.environment_check", result=check.result, name=check.name, detail=check.detail))
         self._save()
 
     async def _capture_targets(self) -> None:
@@ -411,9 +411,9 @@ class Session:
 
 def _raise_if_interrupted(main: asyncio.Task | None) -> None:
     """Ctrl-C cancels the run's task; Python 3.11's asyncio.wait_for can swallow that
-    cancellation when what it waited for finishes at the same moment (seen on a loaded
-    machine: the run went on to the end). The request is still counted on the task, so
-    no new target starts, and the run stops as interrupted, once it is seen."""
+    cancellation when what it waited for finishes at the same moment (fixed in 3.12).
+    The request is still counted on the task, so no new target starts, and the run
+    stops as interrupted, once it is seen."""
     if main is not None and main.cancelling():
         raise asyncio.CancelledError
 

@@ -267,11 +267,19 @@ def test_browser_killed_mid_run_is_relaunched_and_next_target_captured(tmp_path,
     assert verify(out).verdict == "INTACT"
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_leaves_an_incomplete_bundle_that_verifies_and_resume_finishes_it(tmp_path, bad_site):
     out = tmp_path / "interrupted"
     args = ["capture", f"{bad_site}/hello.html", f"{bad_site}/slow", f"{bad_site}/long.html",
             "--jobs", "1", "--timeout", "60", "--no-trace", "-o", str(out)]
-    proc = subprocess.Popen([*EVIDENCE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A runner started in the background without job control ignores SIGINT, and so
+    # would the tool it starts (Python keeps an ignored SIGINT ignored): give the tool
+    # the terminal's default, as a buyer's Ctrl-C finds it.
+    proc = subprocess.Popen([*EVIDENCE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
     lines = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
