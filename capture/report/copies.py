@@ -69,7 +69,7 @@ class PrintCopies:
         self.tasks: list[asyncio.Task] = []
         # One page for all conversions, one at a time: a page of its own per capture
         # cost a renderer process each (about 0.4 s of CPU).
-        self.page = None
+        self.converter = None
         self.lock = asyncio.Lock()
 
     def segment_written(self, path: str, print_px: int) -> None:
@@ -97,12 +97,12 @@ class PrintCopies:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        if self.page is not None:
+        if self.converter is not None:
             try:
-                await asyncio.wait_for(self.page.context.close(), 10)
+                await asyncio.wait_for(self.converter.close(), 10)
             except BaseException:
                 pass
-            self.page = None
+            self.converter = None
 
     def _start(self, work) -> None:
         self.tasks.append(asyncio.create_task(work))
@@ -123,53 +123,62 @@ class PrintCopies:
     async def _convert(self, sizes: dict[str, int]) -> None:
         async with self.lock:
             try:
-                if self.page is None or self.page.is_closed():
-                    self.page = await _converter(self.browser_of())
-                made = await _jpegs(self.page, bundle_loader(self.root), sizes)
+                if self.converter is None or self.converter.is_closed():
+                    self.converter = await _Converter.open(self.browser_of(), self.root)
+                made = await self.converter.jpegs(sizes)
             except Exception:  # the print converts whatever is missing itself
-                self.page = None
+                self.converter = None
                 return
         self.made.update((path, (sizes[path], data)) for path, data in made.items())
 
 
-async def _converter(browser):
-    """A page of its own context (scripts off) that serves only bundle files."""
-    context = await browser.new_context(java_script_enabled=False)
-    page = await context.new_page()
-    page.documents = {}  # the HTML of the conversion being made, by URL
-    page.load = None
+class _Converter:
+    """A page of its own context (scripts off) that serves only the bundle's files and
+    the page of the conversion being made."""
 
-    async def serve(route):
+    def __init__(self, page, root: Path):
+        self.page, self.load = page, bundle_loader(root)
+        self.document, self.url, self.count = "", "", 0
+
+    @classmethod
+    async def open(cls, browser, root: Path) -> _Converter:
+        context = await browser.new_context(java_script_enabled=False)
+        converter = cls(await context.new_page(), root)
+        await context.route("**/*", converter._serve)
+        return converter
+
+    def is_closed(self) -> bool:
+        return self.page.is_closed()
+
+    async def close(self) -> None:
+        await self.page.context.close()
+
+    async def _serve(self, route) -> None:
         url = route.request.url
-        if url in page.documents:
-            await route.fulfill(body=page.documents[url], content_type="text/html; charset=utf-8")
+        if url == self.url:
+            await route.fulfill(body=self.document, content_type="text/html; charset=utf-8")
             return
-        data = page.load(unquote(url[len(_ORIGIN):])) if url.startswith(_ORIGIN) and page.load else None
+        data = self.load(unquote(url[len(_ORIGIN):])) if url.startswith(_ORIGIN) else None
         if data is None:
             await route.abort()
             return
         await route.fulfill(body=data, content_type="image/png")
 
-    await context.route("**/*", serve)
-    return page
-
-
-async def _jpegs(page, load, sizes: dict[str, int]) -> dict[str, bytes]:
-    """JPEG bytes per bundle path, by the report's own jpeg.js."""
-    names = list(sizes)
-    # Shown tiny: laid out at their natural size, a 30 000 px tile would be painted too.
-    document = "<style>img{width:4px;height:4px}</style>" + "".join(
-        f'<img src="{html.escape(quote(name, safe="/"))}" data-print-px="{sizes[name]}" data-n="{n}">'
-        for n, name in enumerate(names))
-    url = f"{_ORIGIN}?{len(page.documents)}"
-    page.documents = {url: document}
-    page.load = load
-    script = resources.files(__package__).joinpath("jpeg.js").read_text(encoding="utf-8")
-    await page.goto(url, wait_until="load", timeout=120_000)
-    await page.evaluate(script, [JPEG_QUALITY, []])
-    swapped = await page.evaluate("[...document.images].map((i) => [Number(i.dataset.n), i.src])")
-    made = {}
-    for n, src in swapped:
-        if isinstance(src, str) and src.startswith(_JPEG_DATA) and 0 <= n < len(names):
-            made[names[n]] = base64.b64decode(src[len(_JPEG_DATA):])
-    return made
+    async def jpegs(self, sizes: dict[str, int]) -> dict[str, bytes]:
+        """JPEG bytes per bundle path, by the report's own jpeg.js."""
+        names = list(sizes)
+        # Shown tiny: laid out at their natural size, a 30 000 px tile would be painted too.
+        self.document = "<style>img{width:4px;height:4px}</style>" + "".join(
+            f'<img src="{html.escape(quote(name, safe="/"))}" data-print-px="{sizes[name]}" data-n="{n}">'
+            for n, name in enumerate(names))
+        self.count += 1
+        self.url = f"{_ORIGIN}?{self.count}"
+        script = resources.files(__package__).joinpath("jpeg.js").read_text(encoding="utf-8")
+        await self.page.goto(self.url, wait_until="load", timeout=120_000)
+        await self.page.evaluate(script, [JPEG_QUALITY, []])
+        swapped = await self.page.evaluate("[...document.images].map((i) => [Number(i.dataset.n), i.src])")
+        made = {}
+        for n, src in swapped:
+            if isinstance(src, str) and src.startswith(_JPEG_DATA) and 0 <= n < len(names):
+                made[names[n]] = base64.b64decode(src[len(_JPEG_DATA):])
+        return made
