@@ -25,11 +25,13 @@ import json
 import math
 import secrets
 import statistics
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Self
 
 from . import coverage
 from .coverage import MAX_PICTURED_HEIGHT
+from .devtools import devtools_session
 from .errors import first_line
 from .messages import t
 from .png import png_size
@@ -175,7 +177,8 @@ def _exception_text(details: dict) -> str:
     return str(found.get("description") or details.get("text") or "error").splitlines()[0][:200]
 
 
-class _Looks:
+@asynccontextmanager
+async def _looks(page, box: _Container):
     """Looks at the box through a DevTools session of our own, outside Playwright.
 
     Each Playwright call is an action of the trace, recorded with a DOM snapshot before
@@ -184,35 +187,25 @@ class _Looks:
     history's time. Looks change nothing, so the trace loses no action: the scrolls,
     steps and shots stay Playwright calls. Only for a box in the main frame (a session
     of ours evaluates there); the box is handed over as a window property that the page
-    can read but not replace.
+    can read but not replace. Without a session, looks are Playwright's evaluate.
     """
+    from playwright.async_api import Error as PlaywrightError
 
-    def __init__(self, page, box: _Container):
-        self.page, self.box = page, box
-
-    async def __aenter__(self) -> Self:
-        from playwright.async_api import Error as PlaywrightError
-
-        if self.box.frame is not self.page.main_frame:
-            return self
+    if box.frame is not page.main_frame:
+        yield
+        return
+    async with devtools_session(page, optional=True) as devtools:
         key = f"__evidenceCaptureBox{secrets.token_hex(8)}"
         try:
-            devtools = await asyncio.wait_for(self.page.context.new_cdp_session(self.page), 5)
-            await asyncio.wait_for(self.box.handle.evaluate(_HAND_OVER_JS, key), CALL_LIMIT)
+            if devtools is not None:
+                await asyncio.wait_for(box.handle.evaluate(_HAND_OVER_JS, key), CALL_LIMIT)
+                box.devtools, box.key = devtools, key
         except (PlaywrightError, TimeoutError):
-            return self  # Playwright's own evaluate it is
-        self.box.devtools, self.box.key = devtools, key
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        from playwright.async_api import Error as PlaywrightError
-
-        devtools, self.box.devtools = self.box.devtools, None
-        if devtools is not None:
-            try:
-                await asyncio.wait_for(devtools.detach(), 5)
-            except (PlaywrightError, TimeoutError):
-                pass
+            pass
+        try:
+            yield
+        finally:
+            box.devtools = None
 
 
 @dataclass
@@ -283,7 +276,7 @@ async def capture_chat(
         return
     rec.capture.chat_selector = box.path
 
-    async with _Looks(page, box):
+    async with _looks(page, box):
         history = await _load_history(page, rec, box, clock, max_scrolls, Ticker(status))
         if laps:
             laps("chat_history")

@@ -26,6 +26,7 @@ from .browser import (
     open_browser,
 )
 from .asyncrun import run_async
+from .devtools import devtools_session
 from .environment import (
     browser_check,
     clean_checks,
@@ -198,16 +199,14 @@ async def _rendering_font(page) -> str | None:
     """Which installed font Chromium used for the sample (DevTools), best effort."""
 
     async def ask():
-        cdp = await page.context.new_cdp_session(page)
-        await cdp.send("DOM.enable")
-        await cdp.send("CSS.enable")
-        root = await cdp.send("DOM.getDocument")
-        node = await cdp.send(
-            "DOM.querySelector", {"nodeId": root["root"]["nodeId"], "selector": "#cjk"}
-        )
-        fonts = await cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})
-        await cdp.detach()
-        return fonts
+        async with devtools_session(page) as cdp:
+            await cdp.send("DOM.enable")
+            await cdp.send("CSS.enable")
+            root = await cdp.send("DOM.getDocument")
+            node = await cdp.send(
+                "DOM.querySelector", {"nodeId": root["root"]["nodeId"], "selector": "#cjk"}
+            )
+            return await cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})
 
     try:
         fonts = await asyncio.wait_for(ask(), STEP_TIMEOUT_S)

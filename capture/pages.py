@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from . import coverage
 from .coverage import MAX_PICTURED_HEIGHT
+from .devtools import devtools_session
 from .errors import first_line
 from .manifest import Response, Tls
 from .messages import t
@@ -375,8 +376,8 @@ def _as_px(value) -> int | None:
 
 async def screenshot(page, rec: Recorder, full_page: bool, masks, deadline: float,
                      max_height: int = MAX_PICTURED_HEIGHT, status=None) -> None:
-    cdp = await _devtools(page)
-    try:
+    # Read only (layout metrics), never for pictures: see _tile_camera.
+    async with devtools_session(page, optional=True) as cdp:
         claimed, rendered, width = await _page_size(page, cdp)
         height = rendered if rendered is not None else (claimed or 0)
         rec.capture.page_height = height
@@ -395,12 +396,6 @@ async def screenshot(page, rec: Recorder, full_page: bool, masks, deadline: floa
             rec.warn(f"the page reports {coverage.px(claimed)} px of height, but the browser "
                      f"laid out {coverage.px(height)} px: "
                      + coverage.statement(coverage.TILES, height, claimed) + " (all that it renders)")
-    finally:
-        if cdp is not None:
-            try:
-                await asyncio.wait_for(cdp.detach(), 5)
-            except Exception:
-                pass
     coverage.check(rec, coverage.TILES, rec.capture.page_height)
 
 
@@ -512,14 +507,6 @@ async def _tiles(page, rec: Recorder, shoot, width: int, height: int, deadline: 
     rec.action("screenshot", detail, outcome="warning" if stop or told else "ok")
 
 
-async def _devtools(page):
-    """A DevTools session for the layout metrics (read only: never for pictures), or None."""
-    try:
-        return await asyncio.wait_for(page.context.new_cdp_session(page), 5)
-    except Exception:  # not Chromium's protocol here: Playwright's own path it is
-        return None
-
-
 async def _tile_camera(page, options):
     """How to take one tile: through Playwright's own session, which holds the page's
     viewport emulation. A DevTools session of our own was a third quicker per tile, but
@@ -544,11 +531,8 @@ async def snapshots(page, context, rec: Recorder, secrets=None) -> None:
     except Exception as exc:
         rec.warn(f"DOM snapshot failed: {first_line(exc)}")
     try:
-        cdp = await context.new_cdp_session(page)
-        try:
+        async with devtools_session(page) as cdp:
             snap = await cdp.send("Page.captureSnapshot", {"format": "mhtml"})
-        finally:
-            await cdp.detach()
         data, removed = redaction.mhtml(snap["data"].encode("utf-8"))
         rec.write("page.mhtml", data, "mhtml", "multipart/related", redactions=removed)
     except Exception as exc:

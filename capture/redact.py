@@ -43,6 +43,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from . import scripts
+from .devtools import devtools_session
 
 MARKER = "[REDACTED]"
 REDACTED = MARKER
@@ -1002,8 +1003,7 @@ class PageRedaction:
         for request in requests:
             _learn_request(names, request)
         await self._learn_responses(names, [r for r in requests if r.resource_type in _API_TYPES])
-        cdp = await context.new_cdp_session(page)
-        try:
+        async with devtools_session(page) as cdp:
             cookies = await cdp.send("Network.getCookies")
             for cookie in cookies.get("cookies", []):
                 self.secrets.add(cookie.get("value"))
@@ -1017,8 +1017,6 @@ class PageRedaction:
                     names._take(value)
                 if isinstance(value, str) and value[:1] in ("{", "["):
                     names.json_text(value)
-        finally:
-            await cdp.detach()
 
     async def _learn_responses(self, names: _Names, requests) -> None:
         # Only what already arrived: a request still open (a long poll) is not waited for.
