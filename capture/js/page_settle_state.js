@@ -1,5 +1,5 @@
 // How settled the page's content is: milliseconds since the document last changed
-// (null when the watch is missing) and the first visible loading indicator, if any.
+// (1e9 when it has not since parsing, null when the watch is missing) and the first visible loading indicator, if any.
 (() => {
   const LOADING_TEXT = /^\s*(加载中|正在加载|载入中|努力加载中|请稍候|loading)[\s.…。·]*$/i;
   const SELECTORS = '[aria-busy="true"], [role="progressbar"], [class*="spinner" i], '
@@ -31,5 +31,7 @@
     return null;
   };
   const watch = window[Symbol.for("evidence-capture.settle")];
-  return { quiet: watch ? performance.now() - watch.last : null, loader: byText() || bySelector() };
+  // Unchanged since parsing: quiet as long as the page has existed, whatever that is.
+  const quiet = !watch ? null : watch.last === null ? 1e9 : performance.now() - watch.last;
+  return { quiet, loader: byText() || bySelector() };
 })()
