@@ -73,8 +73,10 @@ _STEP_JS = f"(el, arg) => (\n{script('chat_step')}\n)(el, arg, {_VIEW})"
 # Measured again once a picture is taken: a scroll that had not landed, or a viewport
 # that changed under the shot, narrows what the picture is recorded to show.
 _GEOMETRY_JS = f"(el) => {_VIEW}.geometry()"
-_GO_JS = f"(el, top) => {_VIEW}.go(top)"
-RESHOOTS = 3  # a live chat that jumps to its newest message under a shot: take it again
+# How long shots in a row may find the box scrolled under them (a live chat jumping to
+# its newest message, older messages pushed in above), each then taken again by a
+# fresh step, before the capture stops: seconds, and at least that many shots.
+MOVED_FOR, MOVED_SHOTS = 5.0, 3
 
 _TO_TOP = {"toTop": True}
 # Not writable, not configurable: the page can see the box there but not swap it.
@@ -722,9 +724,13 @@ class _CapturePass:
         self.done = _Pass()
         self.target = 0  # top of the next window, in the coordinates the pass began with
         self.shift = 0  # how far older messages arriving at the top pushed the content down
-        self.last: dict | None = None  # what the previous step saw, to check it still holds
+        self.last: str | None = None  # what the previous step saw, to check it still holds
+        # A row and its offset as the previous step left them, whatever that step did:
+        # how far it has moved since is how far older messages pushed the content down.
+        self.ref: dict | None = None
         self.finishing = False  # the last window is taken: only check that it still holds
-        self.stale_retakes = 0
+        self.stale_retakes = self.moved_shots = 0
+        self.moved_since = 0.0  # when the box first scrolled under the latest shots
         self.steps, self.max_steps = 0, None
         self.step_times: list[float] = []
         self.filled: list[float] = []  # share of each window that rows filled
@@ -751,7 +757,22 @@ class _CapturePass:
             return False
         self.stale_retakes = 0
         segment = await _take(self.box, self.clock, self.camera, step, self.shift)
+        if segment is None:
+            return self._moved_under_shot()
+        self.moved_shots = 0
         await self._keep(segment, step, began)
+        return True
+
+    def _moved_under_shot(self) -> bool:
+        """The box scrolled while it was pictured: the next step measures how far the
+        content moved and goes to the window again. Not back to the scroll position
+        the shot was asked at: older messages pushed in above have moved what is there."""
+        self.moved_shots += 1
+        if self.moved_shots == 1:
+            self.moved_since = self.clock.now()
+        elif self.moved_shots >= MOVED_SHOTS and self.clock.now() - self.moved_since > MOVED_FOR:
+            raise _Stopped("the page kept scrolling the conversation away while it was pictured")
+        self.last = None
         return True
 
     def _count_step(self) -> None:
@@ -767,6 +788,7 @@ class _CapturePass:
             "target": None if self.finishing else self.target,
             "shift": self.shift,
             "expect": None if self.stale_retakes >= 3 and not self.finishing else self.last,
+            "ref": self.ref,
             "want": _want(self.filled),
         }
 
@@ -777,7 +799,7 @@ class _CapturePass:
         self.done.prepended += max(moved, 0)
         for offset, text, height in step["rows"]:
             self.done.add_row(offset - self.shift, text, height)
-        self.last = {"sig": step["sig"], "ref": step["ref"]}
+        self.last, self.ref = step["sig"], step["ref"]
         return moved
 
     async def _retake(self, step: dict, moved: int) -> bool:
@@ -793,7 +815,13 @@ class _CapturePass:
             self.target, self.last, self.finishing = again.scroll_top, None, False
             return True
         # The rows changed after the last screenshot (a late render): retake it.
-        done.segments[-1] = await _take(self.box, self.clock, self.camera, step, self.shift)
+        again = await _take(self.box, self.clock, self.camera, step, self.shift)
+        if again is None:
+            done.segments.pop()
+            done.covered = max((s.scroll_top + s.height for s in done.segments), default=0)
+            self.target, self.finishing = done.covered, False
+            return self._moved_under_shot()
+        done.segments[-1] = again
         done.covered = max(s.scroll_top + s.height for s in done.segments)
         return not (self.finishing and self.stale_retakes >= 3)
 
@@ -824,18 +852,14 @@ class _CapturePass:
 
 async def _take(
     box: _Container, clock: _Clock, camera: _Camera, step: dict, shift: int
-) -> _Segment:
+) -> _Segment | None:
     """A picture of the window `step` saw, and the range of the conversation it shows,
-    from where the box was both before and after the shot and from the image itself."""
-    for attempt in range(RESHOOTS + 1):
-        if attempt:
-            await clock.call(box.handle.evaluate, _GO_JS, step["top"])
-        png = await clock.call(camera.shoot, step, clock)
-        after = await clock.call(box.look, _GEOMETRY_JS)
-        if abs(after["top"] - step["top"]) <= 1:
-            break
-    else:
-        raise _Stopped("the page kept scrolling the conversation away while it was pictured")
+    from where the box was both before and after the shot and from the image itself;
+    None if the box scrolled under the shot."""
+    png = await clock.call(camera.shoot, step, clock)
+    after = await clock.call(box.look, _GEOMETRY_JS)
+    if abs(after["top"] - step["top"]) > 1:
+        return None
     top, bottom, foreign = _pictured(step, after, png_size(png)[1], camera.how(step))
     if bottom - top < 1:
         raise _Stopped(

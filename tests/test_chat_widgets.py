@@ -144,3 +144,22 @@ def test_selector_matching_nothing_in_a_shadow_root_warns(capture, tmp_path):
         "--chat-selector '#kf .no-such-box' matched nothing; the conversation was detected instead"
     ]
     assert ids_in(transcript(rec, tmp_path)) == list(range(1, 251))
+
+
+@pytest.mark.parametrize("batch", [1, 10])
+def test_older_messages_pushed_in_during_the_pictures_keep_the_transcript_in_order(
+    capture, tmp_path, batch
+):
+    # The capture's coordinates are those of the conversation when its pictures began;
+    # messages pushed in above later, at any moment of a step (during a shot, between
+    # steps, right after a retake), must neither be placed among the others nor lose
+    # any of them.
+    rec, _, left = capture(f"pushed.html?batch={batch}&times=20", seconds=60)
+    assert left > 0
+    ids = ids_in(transcript(rec, tmp_path))
+    assert ids == list(range(251, 401))
+    assert rec.capture.chat_messages == 150
+    assert_segments_cover_the_conversation(rec, tmp_path)
+    [arrived] = [a for a in rec.capture.actions if "arrived at the top" in a.detail
+                 and a.type == "chat_capture"]
+

@@ -1,8 +1,9 @@
 // Capture step. First checks that what the previous step returned still holds (a
 // virtual list may have rendered late: then it returns the fresh rows without
 // scrolling, and the caller retakes the screenshot). It also measures how far older
-// messages arriving at the top pushed the content down, by the offset of a reference
-// row, so that offsets stay those of the content as it was when the pass began.
+// messages arriving at the top pushed the content down, by the offset of the row the
+// previous step (whatever it did) named as reference, so that offsets stay those of
+// the content as it was when the pass began.
 // Then it scrolls to `target` + that shift and returns the visible rows; a list that
 // has all its rows in the DOM needs no frame, a virtual one gets one.
 // `view` is chat_view.js made for `el`.
@@ -13,10 +14,18 @@ async (el, arg, view) => {
     return all.filter(({offset, height}) => offset + height > top && offset < bottom)
       .map(({row, offset, height}) => [offset, textOf(row), height]).filter(([, text]) => text);
   };
+  const label = (row) => (row.textContent || "").slice(0, 500);
   const reference = (all) => {
     const last = all[all.length - 1];
-    return last ? {row: last.row, offset: last.offset, text: (last.row.textContent || "").slice(0, 500)}
-                : {row: null, offset: 0, text: ""};
+    return last ? {row: last.row, offset: last.offset, text: label(last.row)} : {row: null, offset: 0, text: ""};
+  };
+  // Searched from the end: a message arriving at the bottom since is no reason to lose it.
+  const moved = (all, was) => {
+    if (!was || !was.text) return 0;
+    for (let i = all.length - 1; i >= 0; i--) {
+      if (label(all[i].row) === was.text) return all[i].offset - was.offset;
+    }
+    return 0;
   };
   const sign = (found) => JSON.stringify(found);
   const state = (all, found, ref) => ({
@@ -34,11 +43,11 @@ async (el, arg, view) => {
   if (arg.target === null && virtualized(all)) { await rendered(arg.want); all = rows(); }
   const ref = reference(all);
   const expect = arg.expect;
-  const across = expect && expect.ref.text === ref.text ? ref.offset - expect.ref.offset : 0;
+  const across = moved(all, arg.ref);
   if (expect) {
     const found = visible(all);
-    if (sign(found) !== expect.sig || arg.target === null) {
-      return {stale: sign(found) !== expect.sig, across, within: 0, ...state(all, found, ref)};
+    if (sign(found) !== expect || arg.target === null) {
+      return {stale: sign(found) !== expect, across, within: 0, ...state(all, found, ref)};
     }
   }
   go(arg.target + arg.shift + across);
@@ -48,7 +57,7 @@ async (el, arg, view) => {
   all = rows();
   const virtual = virtualized(all);
   if (virtual) { await rendered(arg.want); all = rows(); }
-  const same = ref.row && ref.row.isConnected && (ref.row.textContent || "").slice(0, 500) === ref.text;
+  const same = ref.row && ref.row.isConnected && label(ref.row) === ref.text;
   const within = same ? offsetOf(ref.row) - ref.offset : 0;
   return {stale: false, across, within, virtual, ...state(all, visible(all), reference(all))};
 }

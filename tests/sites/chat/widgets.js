@@ -104,5 +104,31 @@ window.chatWidgets = (function () {
       box.scrollTop = box.scrollHeight;
     }, every);
   }
-  return {shadow, reverse, wheel, more, live};
+  // No history to scroll for: `shown` messages, and once the box is scrolled down from
+  // its top (the capture's pictures, not its history search), older messages pushed
+  // in above, `batch` at a time at uneven intervals, the view kept where it was.
+  function pushed(box, list) {
+    const total = param("n", 400), shown = param("shown", 150);
+    const batchSize = param("batch", 10), times = param("times", 20);
+    let oldest = total - shown + 1, wasTop = false, started = false;
+    for (let i = oldest; i <= total; i++) list.append(chatData.render(i));
+    box.scrollTop = box.scrollHeight;
+    const gaps = [17, 61, 113, 37, 89];
+    function push(n) {
+      if (n >= times || oldest <= 1) return;
+      const fromBottom = box.scrollHeight - box.scrollTop;
+      const batch = document.createDocumentFragment();
+      const first = Math.max(1, oldest - batchSize);
+      for (let i = first; i < oldest; i++) batch.append(chatData.render(i));
+      list.prepend(batch);
+      oldest = first;
+      box.scrollTop = box.scrollHeight - fromBottom;
+      setTimeout(() => push(n + 1), gaps[n % gaps.length]);
+    }
+    box.addEventListener("scroll", () => {
+      if (box.scrollTop < 60) wasTop = true;
+      else if (wasTop && box.scrollTop > 200 && !started) { started = true; push(0); }
+    });
+  }
+  return {shadow, reverse, wheel, more, live, pushed};
 })();
