@@ -164,6 +164,13 @@ class _Container:
 
     async def look(self, js: str, arg=None):
         """A read-only look at the box: it scrolls nothing and changes nothing."""
+        return await self._untraced(js, arg)
+
+    async def step(self, js: str, arg=None):
+        """A step of the picture pass: it scrolls the box to a window and measures it."""
+        return await self._untraced(js, arg)
+
+    async def _untraced(self, js: str, arg):
         if self.devtools is None:
             return await self.handle.evaluate(js, arg)
         reply = await self.devtools.send("Runtime.evaluate", {
@@ -181,15 +188,19 @@ def _exception_text(details: dict) -> str:
 
 @asynccontextmanager
 async def _looks(page, box: _Container):
-    """Looks at the box through a DevTools session of our own, outside Playwright.
+    """Looks at the box, and the picture pass's steps, through a DevTools session of our
+    own, outside Playwright.
 
     Each Playwright call is an action of the trace, recorded with a DOM snapshot before
-    and after; waiting for history and re-measuring after each shot were about a hundred
-    such calls on a 400-message chat, and on a loaded machine the snapshots doubled the
-    history's time. Looks change nothing, so the trace loses no action: the scrolls,
-    steps and shots stay Playwright calls. Only for a box in the main frame (a session
-    of ours evaluates there); the box is handed over as a window property that the page
-    can read but not replace. Without a session, looks are Playwright's evaluate.
+    and after, which the renderer takes by walking the whole document: waiting for
+    history, re-measuring after each shot and the steps were about 150 such calls on a
+    400-message chat, and their snapshots cost more renderer time than the shots. Looks
+    change nothing. A step scrolls the box, but each window it scrolls to is then a
+    screenshot, a Playwright call whose snapshots show the box where the step left it;
+    the history's scrolls to the top and the shots stay in the trace. Only for a box in
+    the main frame (a session of ours evaluates there); the box is handed over as a
+    window property that the page can read but not replace. Without a session, both
+    are Playwright's evaluate.
     """
     from playwright.async_api import Error as PlaywrightError
 
@@ -749,7 +760,7 @@ class _CapturePass:
         """One window; False once the pass is complete."""
         self._count_step()
         began = self.clock.now()
-        step = await self.clock.call(self.box.handle.evaluate, _STEP_JS, self._arg())
+        step = await self.clock.call(self.box.step, _STEP_JS, self._arg())
         moved = self._absorb(step)
         if step["stale"]:
             return await self._retake(step, moved)
