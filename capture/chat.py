@@ -38,6 +38,7 @@ from .png import png_size
 from .progress import Ticker
 from .record import MASK_COLOR, Recorder
 from .scripts import script
+from .tabs import EveryTime, FrontTab
 
 POLL = 0.025  # seconds at least between looks at the box while history loads
 WATCH = 0.15  # seconds the page watches the box for a change before it reports back
@@ -123,12 +124,17 @@ class _Requests:
     def __init__(self, page, clock: _Clock):
         self.page, self.clock = page, clock
         self.pending: dict = {}  # request -> when it started
+        self.started: list[float] = []  # when each history request started
         self.finished = 0  # history requests that came back (or failed)
         self.last_activity = clock.now()
 
     def _started(self, request) -> None:
         if request.resource_type in HISTORY_REQUESTS:
             self.pending[request] = self.last_activity = self.clock.now()
+            self.started.append(self.last_activity)
+
+    def first_since(self, when: float) -> float | None:
+        return next((t for t in self.started if t >= when), None)
 
     def _ended(self, request) -> None:
         if request in self.pending:
@@ -275,6 +281,7 @@ async def capture_chat(
     max_height: int = MAX_PICTURED_HEIGHT,
     laps=None,
     status=None,
+    tabs: FrontTab | None = None,
 ) -> None:
     """Capture the whole conversation of a chat page into `rec`'s capture directory,
     pictures of at most `max_height` CSS px of it."""
@@ -289,8 +296,13 @@ async def capture_chat(
         return
     rec.capture.chat_selector = box.path
 
+    tabs = tabs or EveryTime()
+
+    async def front() -> None:
+        await _to_front(page, box, tabs)
+
     async with _looks(page, box):
-        history = await _load_history(page, rec, box, clock, max_scrolls, Ticker(status))
+        history = await _load_history(page, rec, box, clock, max_scrolls, Ticker(status), front)
         if laps:
             laps("chat_history")
         files = _SegmentFiles(rec)
@@ -313,15 +325,29 @@ async def capture_chat(
         pass  # where the box is left scrolled is cosmetic; the evidence is written
 
 
+async def _to_front(page, box: _Container, tabs: FrontTab) -> None:
+    """The chat's tab in front, where the browser draws it at the display's rate: a tab
+    behind draws about a frame a second, and a site sees a scroll only at a frame
+    (tabs.py). Through our own DevTools session when there is one: untraced."""
+
+    async def bring() -> None:
+        if box.devtools is not None:
+            await box.devtools.send("Page.bringToFront")
+        else:
+            await page.bring_to_front()
+
+    await tabs.bring(page, bring)
+
+
 async def _load_history(page, rec: Recorder, box: _Container, clock: _Clock, max_scrolls: int,
-                        tick: Ticker) -> _History:
+                        tick: Ticker, front) -> _History:
     from playwright.async_api import Error as PlaywrightError
 
     history = _History()
     with _Requests(page, clock) as requests:
         try:
             history.tail = await clock.call(box.handle.evaluate, _TAIL_JS, limit=5.0)
-            await _Loader(box, rec, history, max_scrolls, clock, requests, tick).run()
+            await _Loader(box, rec, history, max_scrolls, clock, requests, tick, front).run()
         except (_Stopped, PlaywrightError) as exc:
             history.stopped = first_line(exc)
     _record_history(rec, history)
@@ -486,10 +512,12 @@ class _Loader:
     scrolling to the top does not load, a "load more" control is clicked and a mouse
     wheel is turned up over the box, each bounded by the scroll limit and recorded."""
 
-    def __init__(self, box, rec, history, max_scrolls, clock, requests, tick: Ticker):
+    def __init__(self, box, rec, history, max_scrolls, clock, requests, tick: Ticker, front):
         self.box, self.rec, self.history, self.tick = box, rec, history, tick
+        self.front = front  # brings the chat's tab to the front (_to_front)
         self.max_scrolls, self.clock, self.requests = max_scrolls, clock, requests
-        self.latencies: list[float] = []
+        self.latencies: list[float] = []  # seconds from a scroll to the top to older messages
+        self.reactions: list[float] = []  # seconds from our scroll to the site's request
         self.wheel = box.waiting  # turned on for good once a wheel brought history
 
     async def run(self) -> None:
@@ -498,6 +526,8 @@ class _Loader:
             if history.loads >= self.max_scrolls:
                 history.stopped = f"limit --max-chat-scrolls {self.max_scrolls}"
                 return
+            await self.front()
+            scrolled = clock.now()
             start = await clock.call(self.box.handle.evaluate, _LOAD_JS, _TO_TOP)
             history.tops += 1
             if not history.first_height:
@@ -509,7 +539,7 @@ class _Loader:
                 history.stopped = "time limit"
                 return
             await self._click_more()
-            if not await self._wait_for_older(start):
+            if not await self._wait_for_older(start, scrolled):
                 await self._check_more_gone()
                 return
             history.loads += 1
@@ -517,15 +547,27 @@ class _Loader:
     def _quiet(self) -> float:
         # Scaled by the typical load, not the slowest: a request still in flight is
         # waited for anyway (up to IN_FLIGHT_LIMIT), and one load slowed by a busy
-        # machine (other targets being pictured) made every later end wait 3 s.
+        # machine (other targets being pictured) made every later end wait 3 s. But
+        # the time the site took to react to a scroll at all (to send its request) is
+        # what the end must outwait: on a busy machine that was once over a second,
+        # and taking that for the start of the conversation would be a false end.
         if not self.latencies:
             return QUIET_FIRST
-        return min(QUIET_MAX, max(QUIET_MIN, 2 * statistics.median(self.latencies) + 0.2))
+        typical = 2 * statistics.median(self.latencies) + 0.2
+        slowest_reaction = 2 * max(self.reactions, default=0.0) + 0.3
+        return min(QUIET_MAX, max(QUIET_MIN, typical, slowest_reaction))
 
-    async def _wait_for_older(self, start: dict) -> bool:
+    def _reaction(self, scrolls: list[float]) -> None:
+        """How long after our last scroll before it the site sent its first request."""
+        sent = self.requests.first_since(scrolls[0])
+        if sent is not None:
+            self.reactions.append(sent - max(t for t in scrolls if t <= sent))
+
+    async def _wait_for_older(self, start: dict, scrolled: float) -> bool:
         """True once older messages arrived; False when the history ended or stopped."""
         history, clock, requests = self.history, self.clock, self.requests
         began = nudged = clock.now()
+        scrolls = [scrolled]  # when we scrolled to the top in this wait
         quiet = self._quiet()
         finished_before = requests.finished
         changed_at = None
@@ -568,6 +610,8 @@ class _Loader:
                 # Sites ignore a scroll that comes while they still finish the previous
                 # load (a "busy" flag cleared just after the rows land): while nothing
                 # is in flight, scroll away and back to the top again now and then.
+                await self.front()
+                scrolls.append(clock.now())
                 await clock.call(self.box.handle.evaluate, _LOAD_JS, _TO_TOP)
                 await self._wheel_up()
                 nudged = clock.now()
@@ -575,6 +619,7 @@ class _Loader:
                 history.stopped = "time limit"
                 return False
         self.latencies.append(clock.now() - began)
+        self._reaction(scrolls)
         return True
 
     async def _click_more(self) -> None:

@@ -23,6 +23,7 @@ from .plan import Target
 from .progress import Ticker
 from .record import MASK_COLOR, Recorder
 from .scripts import script
+from .tabs import EveryTime, FrontTab
 
 # GPU-backed Chromium repeats content beyond its 16 384 px texture limit; the software
 # rasteriser of headless Chromium 156 paints 1280 px wide pages whole only up to about
@@ -72,6 +73,7 @@ class PageOptions:
     max_pictured_height: int = MAX_PICTURED_HEIGHT  # CSS px of pictures per capture
     laps: Laps = field(default_factory=lambda: OFF.laps(""))  # the benchmark's phase timer
     status: Callable[[str], None] | None = None  # progress of long work (progress.Ticker)
+    tabs: FrontTab = field(default_factory=EveryTime)  # shared by the session's targets
 
 
 class NetworkWatch:
@@ -569,6 +571,7 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
     deadline = asyncio.get_running_loop().time() + (target.timeout or options.timeout)
     laps = options.laps
     page = await context.new_page()
+    options.tabs.opened()
     crashed = []
     page.on("crash", lambda _page: crashed.append(True))
     watch = NetworkWatch(page)
@@ -584,6 +587,9 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
         await perform_actions(page, target, rec, watch, deadline)
         await _record_title(page, rec)  # as captured, after our actions
         laps("actions")
+        if target.kind != "chat":
+            # Its pictures are drawn at the display's rate only in front (tabs.py).
+            await options.tabs.bring(page, page.bring_to_front)
         if target.full_page:
             await scroll_for_lazy_content(page, rec, deadline)
         masks = await mask_locators(page, target.mask, rec)
@@ -695,6 +701,7 @@ async def _chat(page, target: Target, rec: Recorder, options: PageOptions, deadl
         max_height=options.max_pictured_height,
         laps=options.laps,
         status=options.status,
+        tabs=options.tabs,
     )
 
 

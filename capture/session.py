@@ -27,6 +27,7 @@ from .messages import explain_network_error, t
 from .options import RunOptions, default_out_dir, login_record, options_from_cli
 from .phases import PhaseLog
 from .plan import Target
+from .tabs import FrontTab
 from .record import Recorder
 from .results import RunResult
 
@@ -116,6 +117,7 @@ class Session:
         self.login, self.secrets = login_record(options)
         self.notes: list[str] = []
         self.copies = None  # report/copies.py: the PDF's JPEGs, made as captures finish
+        self.tabs = FrontTab()  # which target's tab is in front
         self.loop: asyncio.AbstractEventLoop | None = None  # for the copies, from writer threads
         self.main_task: asyncio.Task | None = None  # the run; Ctrl-C cancels it
         self.phases = PhaseLog(options.phase_log)
@@ -145,7 +147,8 @@ class Session:
                 from .report.copies import PrintCopies
 
                 self.loop = asyncio.get_running_loop()
-                self.copies = PrintCopies(lambda: self.pool.browser, self.writer.root, self.options.lang)
+                self.copies = PrintCopies(lambda: self.pool.browser, self.writer.root, self.options.lang,
+                                          self.tabs)
             try:
                 await self._start_manifest()
                 self.laps("environment")
@@ -309,6 +312,7 @@ class Session:
             secrets=self.secrets,
             laps=laps,
             status=self.options.status,
+            tabs=self.tabs,
         )
         generation = self.pool.generation
         if self.pool.gone:

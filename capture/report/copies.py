@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from ..manifest import Capture, Manifest
+from ..tabs import EveryTime
 from .layout import PRINT_SCALE, chat_grid, png_size, too_large
 from .render import bundle_loader, render_html
 
@@ -60,9 +61,10 @@ class PrintCopies:
     then every finished capture's pictures at the width its section of the report says.
     Only a copy made at the width the section says is used."""
 
-    def __init__(self, browser_of, root: Path, lang: str = "both"):
+    def __init__(self, browser_of, root: Path, lang: str = "both", tabs=None):
         # A callable: the session may relaunch its browser between two captures.
         self.browser_of, self.root, self.lang = browser_of, Path(root), lang
+        self.tabs = tabs or EveryTime()  # told when the converter's tab opens (tabs.py)
         self.made: dict[str, tuple[int, bytes]] = {}  # path -> (width printed at, JPEG)
         self.confirmed: set[str] = set()  # paths whose copy has the width their section says
         self.waiting: dict[str, int] = {}  # segments written, not yet converted
@@ -125,6 +127,7 @@ class PrintCopies:
             try:
                 if self.converter is None or self.converter.is_closed():
                     self.converter = await _Converter.open(self.browser_of(), self.root)
+                    self.tabs.opened()
                 made = await self.converter.jpegs(sizes)
             except Exception:  # the print converts whatever is missing itself
                 self.converter = None
