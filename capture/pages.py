@@ -587,9 +587,9 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
         await perform_actions(page, target, rec, watch, deadline)
         await _record_title(page, rec)  # as captured, after our actions
         laps("actions")
-        if target.kind != "chat":
-            # Its pictures are drawn at the display's rate only in front (tabs.py).
-            await options.tabs.bring(page, page.bring_to_front)
+        # Its pictures are drawn at the display's rate only in front (tabs.py); a chat
+        # brings its tab forward again while its history loads.
+        await options.tabs.bring(page, page.bring_to_front)
         if target.full_page:
             await scroll_for_lazy_content(page, rec, deadline)
         masks = await mask_locators(page, target.mask, rec)
