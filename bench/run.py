@@ -44,6 +44,7 @@ REPO = HERE.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bytecode import compile_package  # noqa: E402 - bench/, the script's folder
 from capture.localserver import LocalServer, QuietFileHandler  # noqa: E402 - after the path
 SITES = HERE / "sites"
 CHAT_SITE = REPO / "tests" / "sites" / "chat"
@@ -633,6 +634,7 @@ def main() -> None:
 
     started = time.perf_counter()
     WORK.mkdir(parents=True, exist_ok=True)
+    compile_package()
     executable, flags = chromium()
     bench = Bench(args, say)
     peer, peer_version = (None, "left out (--no-peer)") if args.no_peer else setup_peer(say)

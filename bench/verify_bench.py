@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bytecode import compile_package  # bench/, the script's folder
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORK = HERE / "work"
@@ -160,6 +162,7 @@ def bench_verify(rounds: int = 5, size_mib: int = 1024, keep: bool = False) -> d
     if not sha256sum:
         raise RuntimeError("coreutils sha256sum not found")
     WORK.mkdir(parents=True, exist_ok=True)
+    compile_package()
     temp = Path(tempfile.mkdtemp(prefix="verify-", dir=WORK))
     try:
         root = build_bundle(temp / "bundle", size_mib << 20)

@@ -53,7 +53,9 @@ from .limits import (  # noqa: E402 - next to the names they replace
     MAX_TOKEN_BYTES,
     MAX_ZIP_TOTAL_BYTES,
 )
-READ_BLOCK = 4 << 20
+# Reads of 128 KiB: measured on 1 GiB, the copy out of the page cache costs half the
+# system time of 1-4 MiB reads (the block stays in the core's L2 cache for the hash).
+READ_BLOCK = 128 << 10
 
 _SUMS_LINE = re.compile(r"([0-9a-f]{64}) ([ *])(.*)", re.DOTALL)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
