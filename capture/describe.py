@@ -13,6 +13,8 @@ from .manifest import BrowserInfo, Device, Environment, EnvironmentCheck, Viewpo
 
 
 async def describe_environment(pool: BrowserPool, tool_digest: str | None) -> Environment:
+    """The environment as known at the start; the browser binary's hash is in it only if
+    its hashing is done already (else record_browser_hash() adds it)."""
     from importlib.metadata import version as dist_version
 
     real, digest = pool.hashing or (None, None)
@@ -25,7 +27,7 @@ async def describe_environment(pool: BrowserPool, tool_digest: str | None) -> En
         browser_user_agent=pool.browser_user_agent if pool.page_user_agent else None,
         headless=settings.headless,
         executable=str(pool.found.executable) if pool.found else None,
-        executable_sha256=await digest if digest else None,
+        executable_sha256=digest.result() if digest and digest.done() else None,
         launch_args=pool.launch_args,
         remote_endpoint=public_endpoint(endpoint) if endpoint else None,
     )
@@ -40,6 +42,20 @@ async def describe_environment(pool: BrowserPool, tool_digest: str | None) -> En
         timezone=settings.timezone,
         checks=_clean_checks(pool, browser, real, tool_digest),
     )
+
+
+def browser_hash_pending(pool: BrowserPool) -> bool:
+    return pool.hashing is not None and not pool.hashing[1].done()
+
+
+async def record_browser_hash(env: Environment, pool: BrowserPool) -> None:
+    """The launched binary's hash, and the browser check that quotes it, once its hashing
+    is done. It runs while the first targets load rather than before them: a 300 MB
+    file is about 0.2 s of a core the start-up would otherwise wait for."""
+    real, digest = pool.hashing
+    env.browser.executable_sha256 = await digest
+    env.checks = [_browser_check(pool, env.browser, real) if check.name == "browser" else check
+                  for check in env.checks]
 
 
 def _viewport(pool: BrowserPool) -> Viewport:
@@ -67,13 +83,18 @@ def _clean_checks(pool: BrowserPool, browser: BrowserInfo, real: Path | None,
     checks = environment.clean_checks(urls, hosts_path=pool.options.hosts_path)
     if tool_digest:
         checks.append(environment.tool_check(__version__, tool_digest))
+    checks.append(_browser_check(pool, browser, real))
+    return checks
+
+
+def _browser_check(pool: BrowserPool, browser: BrowserInfo, real: Path | None) -> EnvironmentCheck:
     shown = browser.executable
     if pool.found and real and real != pool.found.executable:
         shown = f"{browser.executable} (launcher of {real}, whose hash this is)"
-    checks.append(environment.browser_check(
+    return environment.browser_check(
         shown, browser.version, browser.launch_args, browser.executable_sha256, browser.remote_endpoint,
-    ))
-    return checks
+        hashing=browser_hash_pending(pool),
+    )
 
 
 def target_checks(capture) -> list[EnvironmentCheck]:

@@ -491,7 +491,10 @@ def browser_check(
     launch_args: list[str],
     sha256: str | None,
     remote_endpoint: str | None = None,
+    hashing: bool = False,
 ) -> EnvironmentCheck:
+    """`hashing`: the binary's hash is still being computed (a manifest saved early in a
+    run says so rather than call the file unreadable)."""
     name = "browser"
     if remote_endpoint:
         return _check(
@@ -501,10 +504,11 @@ def browser_check(
             "the local checks describe the machine running the tool, not the browser's",
         )
     args = " ".join(launch_args) if launch_args else "(none beyond Playwright's defaults)"
+    digest = sha256 or ("(still being computed)" if hashing else "(unreadable)")
     return _check(
         name,
         "ok",
-        f"{version or '(version unknown)'} at {executable} sha256 {sha256 or '(unreadable)'}; "
+        f"{version or '(version unknown)'} at {executable} sha256 {digest}; "
         f"fresh temporary profile (only the given storage state loaded), no extensions; "
         f"launch arguments: {args}",
     )

@@ -20,7 +20,7 @@ from .asyncrun import loop_running, run_async
 from .browserpool import BrowserPool
 from .bundle import MANIFEST, REPORT_FILES, SEALED_LIST, BundleWriter
 from .bundlepath import bundle_path
-from .describe import describe_environment, target_checks
+from .describe import browser_hash_pending, describe_environment, record_browser_hash, target_checks
 from .errors import EvidenceError, UsageError, first_line
 from .manifest import Capture, EnvironmentCheck, Manifest, Tool, utc_now
 from .messages import explain_network_error, t
@@ -35,6 +35,7 @@ __all__ = ["RunOptions", "RunResult", "default_out_dir", "options_from_cli", "ru
 
 INTERRUPTED = "interrupted before this capture finished"
 BROWSER_DIED = "the browser stopped during this capture"
+BROWSER_HASH_WAIT = 60.0  # seconds the finish waits for the browser binary's hash
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -118,6 +119,7 @@ class Session:
         self.notes: list[str] = []
         self.copies = None  # report/copies.py: the PDF's JPEGs, made as captures finish
         self.tabs = FrontTab()  # which target's tab is in front
+        self.browser_hash: asyncio.Task | None = None  # adds the binary's hash to the manifest
         self.loop: asyncio.AbstractEventLoop | None = None  # for the copies, from writer threads
         self.main_task: asyncio.Task | None = None  # the run; Ctrl-C cancels it
         self.phases = PhaseLog(options.phase_log)
@@ -161,6 +163,8 @@ class Session:
             except asyncio.CancelledError:
                 await self._after_interrupt()
             finally:
+                if self.browser_hash is not None:
+                    self.browser_hash.cancel()
                 if self.copies is not None:
                     await self.copies.close()
                 await self.pool.close()
@@ -180,6 +184,9 @@ class Session:
                 login=self.login,
                 trace_screenshots=self.options.trace_screenshots if self.options.trace else None,
             )
+            if browser_hash_pending(self.pool):
+                self.browser_hash = asyncio.create_task(
+                    record_browser_hash(self.manifest.environment, self.pool))
         else:
             self.manifest.environment.checks.append(EnvironmentCheck(
                 name="resume", result="ok",
@@ -211,6 +218,7 @@ class Session:
     async def _finish(self) -> None:
         """The contract's order of finishing: session files, the report, the manifest
         that lists them all (the seal), then a timestamp over it, then SHA256SUMS."""
+        await self._browser_hashed()
         await self._session_files()
         self.laps("session_files")
         self.manifest.status = "complete"
@@ -235,6 +243,7 @@ class Session:
         """Ctrl-C: what is captured is saved first, then the HAR/trace if the browser
         still answers, then the manifest again: incomplete, unless the seal was written."""
         self.interrupted = True
+        await self._browser_hashed()
         if not self._sealed:
             self.manifest.status, self.manifest.finished_at = "incomplete", None
             self._drop_finish_files()
@@ -242,6 +251,16 @@ class Session:
         if not self._session_files_added:
             await self._session_files()
         self.finish_files_only()
+
+    async def _browser_hashed(self) -> None:
+        """The browser binary's hash is in the manifest before it is saved for the last
+        time (a local file: bounded only against a disk that hangs)."""
+        if self.browser_hash is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self.browser_hash), BROWSER_HASH_WAIT)
+        except Exception:  # the check says what it knows: unreadable, or still being computed
+            pass
 
     def _drop_finish_files(self) -> None:
         """The report and sealed list of a finish cut short: they describe a complete

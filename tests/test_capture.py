@@ -91,6 +91,19 @@ def test_manifest_records_provenance_and_case(basic_bundle, bad_site):
     assert raw["started_at"].endswith("Z") and len(raw["started_at"]) == len("2026-01-01T00:00:00.000Z")
 
 
+def test_the_launched_browser_binary_is_hashed_and_the_check_quotes_that_hash(basic_bundle):
+    # The hash is taken while the first targets load; the sealed manifest still has it.
+    from capture.browser import file_sha256
+
+    browser = load_manifest(basic_bundle[0]).environment.browser
+    check = next(c for c in load_manifest(basic_bundle[0]).environment.checks if c.name == "browser")
+    real = Path(browser.executable).resolve()
+    if "launcher of " in check.detail:
+        real = Path(check.detail.split("launcher of ", 1)[1].split(",", 1)[0])
+    assert browser.executable_sha256 == file_sha256(real)
+    assert f"sha256 {browser.executable_sha256};" in check.detail
+
+
 def test_redirects_are_recorded(basic_bundle, bad_site):
     out, _ = basic_bundle
     redirect = load_manifest(out).captures[1]

@@ -293,6 +293,13 @@ def test_browser_check_records_executable_digest_and_exact_launch_arguments():
         assert part in check.detail
 
 
+def test_browser_check_saved_before_the_hash_is_done_says_so_and_not_unreadable():
+    pending = browser_check("/usr/bin/chromium", "Chromium 120", [], None, hashing=True)
+    unreadable = browser_check("/usr/bin/chromium", "Chromium 120", [], None)
+    assert "sha256 (still being computed)" in pending.detail
+    assert "sha256 (unreadable)" in unreadable.detail
+
+
 def test_remote_browser_check_says_local_checks_describe_this_machine_only():
     check = browser_check(
         None, "120.0", [], None, remote_endpoint="wss://u:secret@grid.example/pw?token=t"
