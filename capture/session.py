@@ -350,15 +350,18 @@ class Session:
                 capture.error = capture.error or f"capture failed: {first_line(exc)}"
 
     def _written(self, artifact, data: bytes) -> None:
-        """A capture's file is on disk (any thread): a chat segment joins the report's copies."""
-        if artifact.role != "chat_segment":
-            return
-        from .report.copies import segment_print_px
+        """A capture's file is on disk (any thread): a picture joins the report's copies."""
+        from .report.copies import screenshot_print_px, segment_print_px
 
         try:
-            px = segment_print_px(data)
+            if artifact.role == "chat_segment":
+                px, then = segment_print_px(data), self.copies.segment_written
+            elif artifact.role in ("screenshot", "screenshot_tile"):
+                px, then = screenshot_print_px(data), self.copies.screenshot_written
+            else:
+                return
             if px is not None:
-                self.loop.call_soon_threadsafe(self.copies.segment_written, artifact.path, px)
+                self.loop.call_soon_threadsafe(then, artifact.path, px)
         except Exception:  # a reading copy never costs the evidence its file (a closed loop)
             pass
 

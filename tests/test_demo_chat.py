@@ -83,7 +83,7 @@ def test_reading_copies_made_during_the_run_have_the_widths_the_report_prints(de
     import shutil
 
     from capture.report import write_unsealed_report
-    from capture.report.copies import segment_print_px, widest
+    from capture.report.copies import screenshot_print_px, segment_print_px, widest
     from capture.report.render import bundle_loader, render_html
 
     manifest = Manifest.model_validate_json((demo_bundle / "manifest.json").read_bytes())
@@ -94,6 +94,15 @@ def test_reading_copies_made_during_the_run_have_the_widths_the_report_prints(de
     segments = [a for a in chat.artifacts if a.role == "chat_segment"]
     assert segments and all(
         segment_print_px((demo_bundle / a.path).read_bytes()) == printed[a.path] for a in segments)
+    # A page's screenshots and tiles are converted as each is written, the same way.
+    pictures = 0
+    for capture in manifest.captures:
+        printed = widest(render_html(manifest.model_copy(update={"captures": [capture]}),
+                                     image_loader=bundle_loader(demo_bundle)))
+        for artifact in (a for a in capture.artifacts if a.role in ("screenshot", "screenshot_tile")):
+            assert screenshot_print_px((demo_bundle / artifact.path).read_bytes()) == printed[artifact.path]
+            pictures += 1
+    assert pictures >= len(manifest.captures)
 
     copy = tmp_path / "bundle"
     shutil.copytree(demo_bundle, copy)

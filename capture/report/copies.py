@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import html
-import math
 import re
 from importlib import resources
 from pathlib import Path
@@ -23,7 +22,7 @@ from urllib.parse import quote, unquote
 
 from ..manifest import Capture, Manifest
 from ..tabs import EveryTime
-from .layout import PRINT_SCALE, chat_grid, png_size, too_large
+from .layout import CONTENT_WIDTH_PX, chat_grid, png_size, print_px, too_large
 from .render import bundle_loader, render_html
 
 _IMG = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)" data-print-px="(\d+)"')
@@ -51,8 +50,17 @@ def segment_print_px(png: bytes) -> int | None:
     if size is None or too_large(*size):
         return None
     width, height = size
-    shown = width * chat_grid(width, height).scale
-    return max(1, min(width, math.ceil(shown * PRINT_SCALE)))
+    return print_px(width, width * chat_grid(width, height).scale)
+
+
+def screenshot_print_px(png: bytes) -> int | None:
+    """How wide the report will print a page's screenshot or tile of this image: at the
+    content width, or its own if narrower (figures.screenshot); None for what it would
+    not show."""
+    size = png_size(png)
+    if size is None or too_large(*size):
+        return None
+    return print_px(size[0], min(size[0], CONTENT_WIDTH_PX))
 
 
 class PrintCopies:
@@ -74,11 +82,17 @@ class PrintCopies:
         self.converter = None
         self.lock = asyncio.Lock()
 
-    def segment_written(self, path: str, print_px: int) -> None:
+    def segment_written(self, path: str, width: int) -> None:
         """A chat segment is on disk (call on the event loop)."""
-        self.waiting[path] = print_px
+        self.waiting[path] = width
         if len(self.waiting) >= SEGMENT_BATCH:
             self._start(self._flush())
+
+    def screenshot_written(self, path: str, width: int) -> None:
+        """A page's screenshot or tile is on disk (call on the event loop): converted
+        while the page's next tile is taken, not after its last."""
+        self.waiting[path] = width
+        self._start(self._flush())
 
     def add(self, manifest: Manifest, capture: Capture) -> None:
         """A capture is finished: convert whatever of it is not yet converted right."""
@@ -169,19 +183,17 @@ class _Converter:
 
     async def jpegs(self, sizes: dict[str, int]) -> dict[str, bytes]:
         """JPEG bytes per bundle path, by the report's own jpeg.js."""
-        names = list(sizes)
+        srcs = {quote(name, safe="/"): name for name in sizes}
         # Shown tiny: laid out at their natural size, a 30 000 px tile would be painted too.
         self.document = "<style>img{width:4px;height:4px}</style>" + "".join(
-            f'<img src="{html.escape(quote(name, safe="/"))}" data-print-px="{sizes[name]}" data-n="{n}">'
-            for n, name in enumerate(names))
+            f'<img src="{html.escape(src)}" data-print-px="{sizes[name]}">' for src, name in srcs.items())
         self.count += 1
         self.url = f"{_ORIGIN}?{self.count}"
         script = resources.files(__package__).joinpath("jpeg.js").read_text(encoding="utf-8")
         await self.page.goto(self.url, wait_until="load", timeout=120_000)
-        await self.page.evaluate(script, [JPEG_QUALITY, []])
-        swapped = await self.page.evaluate("[...document.images].map((i) => [Number(i.dataset.n), i.src])")
+        encoded = await self.page.evaluate(script, [JPEG_QUALITY, [], True])
         made = {}
-        for n, src in swapped:
-            if isinstance(src, str) and src.startswith(_JPEG_DATA) and 0 <= n < len(names):
-                made[names[n]] = base64.b64decode(src[len(_JPEG_DATA):])
+        for src, url in encoded if isinstance(encoded, list) else []:
+            if src in srcs and isinstance(url, str) and url.startswith(_JPEG_DATA):
+                made[srcs[src]] = base64.b64decode(url[len(_JPEG_DATA):])
         return made

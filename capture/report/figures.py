@@ -18,6 +18,7 @@ from .layout import (
     PRINT_SCALE,
     chat_grid,
     png_size,
+    print_px,
     segment_views,
     slices,
     too_large,
@@ -37,8 +38,7 @@ def _src(path: str) -> str | None:
 
 def _img(src: str, width: int, height: int, name: str, shown_px: float, offset_pct: float) -> str:
     """The image, told (for pdf.py) how wide its JPEG copy needs to be."""
-    print_px = max(1, min(width, math.ceil(shown_px * PRINT_SCALE)))
-    return (f'<img src="{src}" data-print-px="{print_px}" width="{width}" height="{height}" '
+    return (f'<img src="{src}" data-print-px="{print_px(width, shown_px)}" width="{width}" height="{height}" '
             f'alt="{name}" style="margin-top:-{offset_pct:.6f}%">')
 
 

@@ -2,7 +2,9 @@
 // its data-print-px says, in place in the loaded report (page scripts stay off; this runs
 // from Playwright). The bundle keeps the original PNG, which is the evidence.
 // `ready`: bundle paths already served as their JPEG copy (report/copies.py).
-async ([quality, ready]) => {
+// `keep`: leave the page as it is and return [src, data URL] pairs (copies.py wants the
+// bytes, not the page: swapping would decode every JPEG once more for nothing).
+async ([quality, ready, keep]) => {
   const done = new Set(ready || []);
   const path = (src) => { try { return decodeURIComponent(src); } catch (e) { return src; } };
   const images = [...document.querySelectorAll("img[data-print-px]")]
@@ -29,6 +31,7 @@ async ([quality, ready]) => {
     const url = canvas.toDataURL("image/jpeg", quality);
     if (url.startsWith("data:image/jpeg")) encoded.set(src, url);
   }
+  if (keep) return [...encoded];
   const swapped = images.filter((img) => encoded.has(img.getAttribute("src")));
   for (const img of swapped) img.src = encoded.get(img.getAttribute("src"));
   await Promise.all(swapped.map((img) => img.decode().catch(() => null)));

@@ -36,6 +36,12 @@ MIN_SEGMENT_SCALE = 0.3
 MAX_SHRINK_FOR_A_ROW = 0.9  # shrink up to 10 % more when that fits one more row on a page
 
 
+def print_px(width: int, shown_px: float) -> int:
+    """How many pixels wide the PDF's copy of an image `width` px wide, shown at
+    `shown_px` CSS px, is made."""
+    return max(1, min(width, math.ceil(shown_px * PRINT_SCALE)))
+
+
 def png_size(data: bytes | None) -> tuple[int, int] | None:
     """(width, height) as the PNG header claims them, or None (not a PNG, or empty)."""
     from ..png import png_size as header_size
