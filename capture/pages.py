@@ -596,6 +596,9 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
         laps("lazy_scroll")
         if target.kind == "chat":
             await _chat(page, target, rec, options, deadline)
+        # Again (a no-op if still in front): a tab opened since, such as the report's,
+        # came up in front of it.
+        await options.tabs.bring(page, page.bring_to_front)
         await screenshot(page, rec, target.full_page, masks, deadline, options.max_pictured_height,
                          options.status)
         laps("screenshot")

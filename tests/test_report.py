@@ -439,6 +439,51 @@ def test_report_pdf_is_a_reading_copy_in_jpeg_and_the_bundle_keeps_its_pngs(bund
     assert verify(bundle).verdict == "INTACT"
 
 
+def _pdf_images(pdf: Path) -> list[tuple[str, ...]]:
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, check=True,
+                             text=True).stdout.splitlines()[2:]
+    return [tuple(line.split()[3:5] + line.split()[8:9]) for line in listing]
+
+
+def test_copies_made_during_a_run_are_printed_from_the_page_they_were_made_in(bundle, tmp_path):
+    # The run converts each picture as it is written and keeps the JPEG in the converter's
+    # page; the report is printed in that page, and no picture is fetched again for it.
+    from capture.report.copies import PrintCopies
+
+    root = tmp_path / "bundle"
+    shutil.copytree(bundle, root)
+    (root / "report.pdf").unlink()
+    manifest = _manifest(root)
+    pictures = {a.path for a in manifest.all_artifacts() if a.role in ("screenshot", "chat_segment")}
+
+    async def run():
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=str(find_browser().executable), args=launch_args())
+            try:
+                copies = PrintCopies(lambda: browser, root)
+                for capture in manifest.captures:
+                    copies.add(manifest, capture)
+                printable = await copies.ready()
+                fetched = []
+                printable.page.on("request", lambda request: fetched.append(request.url))
+                artifacts = await write_sealed_report(BundleWriter(root), manifest, browser, "both",
+                                                      copies=printable)
+                await copies.close()
+                return set(printable.urls), fetched, artifacts
+            finally:
+                await browser.close()
+
+    confirmed, fetched, artifacts = _in_own_loop(run)
+    assert pictures and confirmed == pictures
+    assert not [url for url in fetched if url.endswith(".png")]
+    assert any(a.path == "report.pdf" for a in artifacts)
+    assert _pdf_images(root / "report.pdf") == _pdf_images(bundle / "report.pdf")
+    assert {kind for *_, kind in _pdf_images(root / "report.pdf")} == {"jpeg"}
+
+
 def test_labels_follow_lang(bundle):
     manifest, fp = _manifest(bundle), _fingerprint(bundle)
     loader = bundle_loader(bundle)

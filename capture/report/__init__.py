@@ -55,11 +55,11 @@ async def _render_both(root: Path, manifest: Manifest, browser, lang: str, copie
 
 async def write_sealed_report(
     writer: BundleWriter, manifest: Manifest, browser, lang: str = "both",
-    tsa_requested: Sequence[str] = (), copies: dict[str, bytes] | None = None,
+    tsa_requested: Sequence[str] = (), copies=None,
 ) -> list[Artifact]:
     """Render the report of a finished run and write it as artifacts; the caller adds
     them to the manifest and then writes the manifest (the seal). `copies`: the JPEG
-    copies for the PDF made during the run (report/copies.py)."""
+    copies for the PDF made during the run (report/copies.Printable)."""
     html_bytes, pdf_bytes = await _render_both(writer.root, manifest, browser, lang, copies,
                                                tsa_requested=tsa_requested)
     return [

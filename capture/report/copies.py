@@ -8,17 +8,21 @@ that section alone gives the same `data-print-px` the whole report will. Whateve
 ready when the report is printed (a copy that failed, a resumed run's earlier captures)
 is converted then, as before. The PNGs stay the evidence; the copies never enter the
 bundle.
+
+The copies stay in the converter's page as blob URLs, and the report is printed in that
+same page (pdf.py): each PNG crosses over to the browser once, and no JPEG crosses back
+and over again (that was most of the report's CPU time).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import html
+import mimetypes
 import re
 from importlib import resources
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from ..manifest import Capture, Manifest
 from ..tabs import EveryTime
@@ -26,8 +30,8 @@ from .layout import CONTENT_WIDTH_PX, chat_grid, png_size, print_px, too_large
 from .render import bundle_loader, render_html
 
 _IMG = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)" data-print-px="(\d+)"')
+_CSP_IMAGES = re.compile(r'(<meta http-equiv="Content-Security-Policy" content="[^"]*?\bimg-src)')
 _ORIGIN = "http://evidence-copies.invalid/"
-_JPEG_DATA = "data:image/jpeg;base64,"
 JPEG_QUALITY = 0.85
 WAIT_AT_PRINT = 30.0  # seconds the report waits for copies still being made
 SEGMENT_BATCH = 8  # chat segments converted together (one page load for them)
@@ -73,7 +77,7 @@ class PrintCopies:
         # A callable: the session may relaunch its browser between two captures.
         self.browser_of, self.root, self.lang = browser_of, Path(root), lang
         self.tabs = tabs or EveryTime()  # told when the converter's tab opens (tabs.py)
-        self.made: dict[str, tuple[int, bytes]] = {}  # path -> (width printed at, JPEG)
+        self.made: dict[str, tuple[int, str]] = {}  # path -> (width printed at, blob URL of the JPEG)
         self.confirmed: set[str] = set()  # paths whose copy has the width their section says
         self.waiting: dict[str, int] = {}  # segments written, not yet converted
         self.tasks: list[asyncio.Task] = []
@@ -100,14 +104,19 @@ class PrintCopies:
         section = manifest.model_copy(update={"captures": [capture]})
         self._start(self._section(section))
 
-    async def ready(self, timeout: float = WAIT_AT_PRINT) -> dict[str, bytes]:
-        """The confirmed copies, after waiting (boundedly) for those still being made."""
+    async def ready(self, timeout: float = WAIT_AT_PRINT) -> Printable | None:
+        """The confirmed copies and the page they live in, after waiting (boundedly) for
+        those still being made; None when there is no such page (any more)."""
         pending = [task for task in self.tasks if not task.done()]
         if pending:
             _, late = await asyncio.wait(pending, timeout=timeout)
             for task in late:
                 task.cancel()
-        return {path: self.made[path][1] for path in self.confirmed if path in self.made}
+        async with self.lock:  # a cancelled conversion may still be leaving the page
+            if self.converter is None or self.converter.is_closed():
+                return None
+            urls = {path: self.made[path][1] for path in self.confirmed if path in self.made}
+            return Printable(self.converter.page, urls)
 
     async def close(self) -> None:
         for task in self.tasks:
@@ -140,28 +149,74 @@ class PrintCopies:
         async with self.lock:
             try:
                 if self.converter is None or self.converter.is_closed():
+                    # Copies live in their page: a new page (after a relaunch) has none.
+                    self.made.clear()
+                    self.confirmed.clear()
                     self.converter = await _Converter.open(self.browser_of(), self.root)
                     self.tabs.opened()
                 made = await self.converter.jpegs(sizes)
             except Exception:  # the print converts whatever is missing itself
                 self.converter = None
                 return
-        self.made.update((path, (sizes[path], data)) for path, data in made.items())
+            self.made.update((path, (sizes[path], url)) for path, url in made.items())
+
+
+class Printable:
+    """The page the copies live in, and the blob URL of each confirmed copy (bundle path
+    -> URL), for pdf.py to print the report in."""
+
+    def __init__(self, page, urls: dict[str, str]):
+        self.page, self.urls = page, urls
+
+    def document(self, report_html: str) -> str:
+        """The report with each confirmed copy in place of its PNG, and its
+        Content-Security-Policy letting images come from blob URLs."""
+        def swap(match: re.Match) -> str:
+            url = self.urls.get(unquote(html.unescape(match.group(1))))
+            if url is None:
+                return match.group(0)
+            start, end = match.span(1)
+            return match.group(0)[: start - match.start()] + html.escape(url) + match.group(0)[end - match.start():]
+        return _IMG.sub(swap, _CSP_IMAGES.sub(r"\1 blob:", report_html, count=1))
+
+
+# CONVERT is jpeg.js.
+_ADD_JS = """async ([items, quality]) => {
+  // Shown tiny: laid out at their natural size, a 30 000 px tile would be painted too.
+  const images = items.map(([src, px]) => {
+    const img = document.createElement("img");
+    img.style.cssText = "width:4px;height:4px";
+    img.dataset.printPx = String(px);
+    img.setAttribute("src", src);
+    document.body.append(img);
+    return img;
+  });
+  await Promise.all(images.map((img) => img.decode().catch(() => null)));
+  try {
+    return await (CONVERT)([quality, [], true]);
+  } finally {
+    for (const img of images) img.remove();
+  }
+}"""
 
 
 class _Converter:
-    """A page of its own context (scripts off) that serves only the bundle's files and
-    the page of the conversion being made."""
+    """A page of its own context (scripts off) that serves only the bundle's files. It
+    is loaded once: a navigation would end the blob URLs of the copies made in it."""
 
     def __init__(self, page, root: Path):
         self.page, self.load = page, bundle_loader(root)
-        self.document, self.url, self.count = "", "", 0
 
     @classmethod
     async def open(cls, browser, root: Path) -> _Converter:
         context = await browser.new_context(java_script_enabled=False)
-        converter = cls(await context.new_page(), root)
-        await context.route("**/*", converter._serve)
+        try:
+            converter = cls(await context.new_page(), root)
+            await context.route("**/*", converter._serve)
+            await converter.page.goto(_ORIGIN, wait_until="load", timeout=30_000)
+        except BaseException:
+            await context.close()
+            raise
         return converter
 
     def is_closed(self) -> bool:
@@ -172,28 +227,26 @@ class _Converter:
 
     async def _serve(self, route) -> None:
         url = route.request.url
-        if url == self.url:
-            await route.fulfill(body=self.document, content_type="text/html; charset=utf-8")
+        if url == _ORIGIN:
+            await route.fulfill(body="<!doctype html><title>copies</title><body>",
+                                content_type="text/html; charset=utf-8")
             return
-        data = self.load(unquote(url[len(_ORIGIN):])) if url.startswith(_ORIGIN) else None
+        data = self.load(unquote(urlsplit(url).path).lstrip("/")) if url.startswith(_ORIGIN) else None
         if data is None:
+            # Only the bundle's files: nothing may be fetched from anywhere else.
             await route.abort()
             return
-        await route.fulfill(body=data, content_type="image/png")
+        await route.fulfill(body=data, content_type=mimetypes.guess_type(urlsplit(url).path)[0]
+                            or "application/octet-stream")
 
-    async def jpegs(self, sizes: dict[str, int]) -> dict[str, bytes]:
-        """JPEG bytes per bundle path, by the report's own jpeg.js."""
+    async def jpegs(self, sizes: dict[str, int]) -> dict[str, str]:
+        """A blob URL in this page per bundle path, of its JPEG copy by the report's jpeg.js."""
         srcs = {quote(name, safe="/"): name for name in sizes}
-        # Shown tiny: laid out at their natural size, a 30 000 px tile would be painted too.
-        self.document = "<style>img{width:4px;height:4px}</style>" + "".join(
-            f'<img src="{html.escape(src)}" data-print-px="{sizes[name]}">' for src, name in srcs.items())
-        self.count += 1
-        self.url = f"{_ORIGIN}?{self.count}"
         script = resources.files(__package__).joinpath("jpeg.js").read_text(encoding="utf-8")
-        await self.page.goto(self.url, wait_until="load", timeout=120_000)
-        encoded = await self.page.evaluate(script, [JPEG_QUALITY, [], True])
+        items = [[src, sizes[name]] for src, name in srcs.items()]
+        encoded = await self.page.evaluate(_ADD_JS.replace("CONVERT", script), [items, JPEG_QUALITY])
         made = {}
         for src, url in encoded if isinstance(encoded, list) else []:
-            if src in srcs and isinstance(url, str) and url.startswith(_JPEG_DATA):
-                made[srcs[src]] = base64.b64decode(url[len(_JPEG_DATA):])
+            if src in srcs and isinstance(url, str) and url.startswith("blob:"):
+                made[srcs[src]] = url
         return made

@@ -1,9 +1,10 @@
 // The PDF's copy of every screenshot: re-encoded as JPEG, at most as many pixels wide as
 // its data-print-px says, in place in the loaded report (page scripts stay off; this runs
 // from Playwright). The bundle keeps the original PNG, which is the evidence.
-// `ready`: bundle paths already served as their JPEG copy (report/copies.py).
-// `keep`: leave the page as it is and return [src, data URL] pairs (copies.py wants the
-// bytes, not the page: swapping would decode every JPEG once more for nothing).
+// `ready`: srcs that are JPEG copies already (report/copies.py's blob URLs).
+// `keep`: leave the images as they are and return [src, blob URL] pairs: copies.py keeps
+// the JPEGs in this page until the report is printed in it (pdf.py), so they never cross
+// over to us and back, and are decoded once, for the print.
 async ([quality, ready, keep]) => {
   const done = new Set(ready || []);
   const path = (src) => { try { return decodeURIComponent(src); } catch (e) { return src; } };
@@ -28,6 +29,13 @@ async ([quality, ready, keep]) => {
     context.fillRect(0, 0, canvas.width, canvas.height);
     context.imageSmoothingQuality = "high";
     context.drawImage(img, 0, 0, canvas.width, canvas.height);
+    if (keep) {
+      // From the data URL, not canvas.toBlob: with page scripts off, its callback never runs.
+      const data = atob(canvas.toDataURL("image/jpeg", quality).split(",", 2)[1] || "");
+      const bytes = Uint8Array.from(data, (c) => c.charCodeAt(0));
+      if (data.startsWith("\xff\xd8")) encoded.set(src, URL.createObjectURL(new Blob([bytes], {type: "image/jpeg"})));
+      continue;
+    }
     const url = canvas.toDataURL("image/jpeg", quality);
     if (url.startsWith("data:image/jpeg")) encoded.set(src, url);
   }

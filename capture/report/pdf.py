@@ -60,23 +60,48 @@ def footer_template(fingerprint: str, lang: str = "both", part: tuple[int, int] 
 async def render_pdf(
     browser, html_path: Path, *, fingerprint: str | None = None, lang: str = "both",
     page_ranges: str | None = None, part: tuple[int, int] | None = None, jpeg: bool = True,
-    copies: dict[str, bytes] | None = None,
+    copies=None,
 ) -> bytes:
     """Print `html_path` to PDF bytes in a fresh context of an already-running browser.
 
     The fingerprint for the footer is read from the report's own meta tag unless given.
     `page_ranges` ("4-6") prints only those pages; `part` (k, n) says in every footer that
-    this is part k of n of the report (for a file outside the bundle). `copies` are JPEG
-    copies already made of some screenshots (bundle path -> bytes, report/copies.py).
+    this is part k of n of the report (for a file outside the bundle). `copies`: the JPEG
+    copies made during a run and the page they are in (report/copies.Printable); the
+    report is then printed in that page, which serves the bundle's files itself.
     """
-    copies = copies if jpeg else None
     html_path = Path(html_path).resolve()
     text = html_path.read_text(encoding="utf-8", errors="replace")
     if fingerprint is None:
         fingerprint = fingerprint_in(text)
     base = _BASE.search(text)
     load = bundle_loader(Path(url2pathname(urlsplit(base.group(1)).path)) if base else html_path.parent)
-    document = _BASE.sub("", text, count=1).encode("utf-8")
+    text = _BASE.sub("", text, count=1)
+    if jpeg and copies is not None and not copies.page.is_closed():
+        page, ready = copies.page, list(copies.urls.values())
+        # Not a navigation: that would end the page's blob URLs, which are the copies.
+        await page.set_content(copies.document(text), wait_until="load", timeout=120_000)
+    else:
+        page, ready = await _report_page(browser, text.encode("utf-8"), load), []
+    try:
+        if jpeg:
+            await _as_jpeg(page, ready)
+        options = {"page_ranges": page_ranges} if page_ranges else {}
+        return await page.pdf(
+            format="A4",
+            print_background=True,
+            display_header_footer=True,
+            header_template="<span></span>",
+            footer_template=footer_template(fingerprint, lang, part),
+            margin={side: f"{mm}mm" for side, mm in PAGE_MARGINS_MM.items()},
+            **options,
+        )
+    finally:
+        await page.context.close()
+
+
+async def _report_page(browser, document: bytes, load):
+    """A page of a context of its own showing the report, served from here."""
 
     async def serve(route):
         url = route.request.url
@@ -84,9 +109,6 @@ async def render_pdf(
             await route.fulfill(body=document, content_type="text/html; charset=utf-8")
             return
         path = unquote(urlsplit(url).path).lstrip("/")
-        if url.startswith(_ORIGIN) and copies and path in copies:
-            await route.fulfill(body=copies[path], content_type="image/jpeg")
-            return
         data = load(path) if url.startswith(_ORIGIN) else None
         if data is None:
             # Only the report and its bundle files: nothing may be fetched from anywhere else.
@@ -101,20 +123,10 @@ async def render_pdf(
         await context.route("**/*", serve)
         page = await context.new_page()
         await page.goto(_ORIGIN + "report.html", wait_until="load", timeout=120_000)
-        if jpeg:
-            await _as_jpeg(page, list(copies or ()))
-        options = {"page_ranges": page_ranges} if page_ranges else {}
-        return await page.pdf(
-            format="A4",
-            print_background=True,
-            display_header_footer=True,
-            header_template="<span></span>",
-            footer_template=footer_template(fingerprint, lang, part),
-            margin={side: f"{mm}mm" for side, mm in PAGE_MARGINS_MM.items()},
-            **options,
-        )
-    finally:
+    except BaseException:
         await context.close()
+        raise
+    return page
 
 
 async def _as_jpeg(page, ready: list[str]) -> None:
