@@ -34,7 +34,7 @@ _CSP_IMAGES = re.compile(r'(<meta http-equiv="Content-Security-Policy" content="
 _ORIGIN = "http://evidence-copies.invalid/"
 JPEG_QUALITY = 0.85
 WAIT_AT_PRINT = 30.0  # seconds the report waits for copies still being made
-SEGMENT_BATCH = 8  # chat segments converted together (one page load for them)
+SEGMENT_BATCH = 8  # chat segments converted together (one call into the page for them)
 
 
 def widest(report_html: str) -> dict[str, int]:
@@ -180,24 +180,6 @@ class Printable:
         return _IMG.sub(swap, _CSP_IMAGES.sub(r"\1 blob:", report_html, count=1))
 
 
-# CONVERT is jpeg.js.
-_ADD_JS = """async ([items, quality]) => {
-  // Shown tiny: laid out at their natural size, a 30 000 px tile would be painted too.
-  const images = items.map(([src, px]) => {
-    const img = document.createElement("img");
-    img.style.cssText = "width:4px;height:4px";
-    img.dataset.printPx = String(px);
-    img.setAttribute("src", src);
-    document.body.append(img);
-    return img;
-  });
-  await Promise.all(images.map((img) => img.decode().catch(() => null)));
-  try {
-    return await (CONVERT)([quality, [], true]);
-  } finally {
-    for (const img of images) img.remove();
-  }
-}"""
 
 
 class _Converter:
@@ -242,9 +224,10 @@ class _Converter:
     async def jpegs(self, sizes: dict[str, int]) -> dict[str, str]:
         """A blob URL in this page per bundle path, of its JPEG copy by the report's jpeg.js."""
         srcs = {quote(name, safe="/"): name for name in sizes}
-        script = resources.files(__package__).joinpath("jpeg.js").read_text(encoding="utf-8")
+        add, convert = (resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+                        for name in ("add_images.js", "jpeg.js"))
         items = [[src, sizes[name]] for src, name in srcs.items()]
-        encoded = await self.page.evaluate(_ADD_JS.replace("CONVERT", script), [items, JPEG_QUALITY])
+        encoded = await self.page.evaluate(f"(arg) => ({add})(arg, {convert})", [items, JPEG_QUALITY])
         made = {}
         for src, url in encoded if isinstance(encoded, list) else []:
             if src in srcs and isinstance(url, str) and url.startswith("blob:"):
