@@ -168,6 +168,20 @@ def timed(command: list[str], cwd: Path | None = None, env: dict | None = None) 
     return elapsed, out
 
 
+def machine_busy_seconds() -> float | None:
+    """CPU seconds all cores have been busy since boot (Linux /proc/stat), or None.
+
+    Taken around a run, this is the CPU the run cost, every process counted once: the
+    phase log's CPU figures overlap wherever targets run side by side, and the browser's
+    processes are not children our rusage would see."""
+    try:
+        ticks = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def evidence_command() -> list[str]:
     script = Path(sys.executable).with_name("evidence")
     return [str(script)] if script.exists() else [sys.executable, "-m", "capture"]
@@ -277,6 +291,7 @@ class Bench:
         self.say = say
         self.work = Path(tempfile.mkdtemp(prefix="run-", dir=WORK))
         self.seconds: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}  # machine-wide busy CPU seconds per run
         self.failures: dict[str, str] = {}
         self.profiles: dict[str, list[dict]] = {}
         self.chat_in_run: list[float] = []  # s per 100 messages, from the --jobs 1 runs
@@ -329,8 +344,10 @@ class Bench:
             cwd.mkdir(parents=True)
         site.reset_delays()
         began = time.time()
+        busy = machine_busy_seconds()
         try:
             elapsed, stdout = timed(command, cwd, env)
+            busy = machine_busy_seconds() - busy if busy is not None else None
             if name.startswith("baseline") and len(json.loads(stdout)) != len(names):
                 raise CommandFailed(f"baseline hashed {stdout.strip()!r}")
             if name == "shot_scraper":
@@ -357,6 +374,8 @@ class Bench:
                 self.chat_in_run.append(chat)
         if record:
             self.seconds.setdefault(name, []).append(elapsed)
+            if busy is not None:
+                self.cpu.setdefault(name, []).append(busy)
             if profile:
                 self.profiles.setdefault(name, []).append(profile)
         if not self.args.keep:
@@ -470,6 +489,10 @@ def summarise(bench: Bench, verify: dict, chat: dict, meta: dict) -> dict:
         ratios["capture_over_baseline_pages_only"] = median["capture_pages"] / median["baseline_pages"]
     if "capture_jobs1" in median and "capture" in median:
         ratios["capture_jobs1_over_capture"] = median["capture_jobs1"] / median["capture"]
+    cpu = {name: statistics.median(v) for name, v in bench.cpu.items()}
+    for top, bottom in (("capture", "baseline"), ("capture_pages", "baseline_pages")):
+        if cpu.get(top) and cpu.get(bottom):
+            ratios[f"cpu_{top}_over_{bottom}"] = cpu[top] / cpu[bottom]
     if vm.get("verify") and vm.get("sha256sum"):
         ratios["verify_over_sha256sum"] = vm["verify"] / vm["sha256sum"]
     if vm.get("verify") and vm.get("hashlib"):
@@ -484,6 +507,8 @@ def summarise(bench: Bench, verify: dict, chat: dict, meta: dict) -> dict:
         **meta,
         "median_seconds": median,
         "seconds": bench.seconds,
+        "median_machine_cpu_seconds": {name: statistics.median(v) for name, v in bench.cpu.items()},
+        "machine_cpu_seconds": bench.cpu,
         "ratios": ratios,
         "paired_ratios_median": paired,
         "trace_cost_seconds": (median["capture"] - median["capture_no_trace"])
@@ -522,11 +547,13 @@ LABELS = {
 def print_table(results: dict, out=print) -> None:
     median, ratios = results["median_seconds"], results["ratios"]
     out("")
-    out(f"{'median wall time (s)':<52}{'median':>8}   runs")
+    cpu = results.get("median_machine_cpu_seconds", {})
+    out(f"{'median wall time (s)':<52}{'median':>8}{'CPU-s':>8}   runs (CPU-s: all cores, every process)")
     for name, label in LABELS.items():
         if name in median:
             runs = " ".join(f"{s:.2f}" for s in results["seconds"][name])
-            out(f"  {label:<50}{median[name]:>8.2f}   {runs}")
+            used = f"{cpu[name]:>8.2f}" if name in cpu else f"{'':>8}"
+            out(f"  {label:<50}{median[name]:>8.2f}{used}   {runs}")
         elif name in results["failures"]:
             out(f"  {label:<50}{'n/a':>8}   {results['failures'][name]}")
     verify = results["verify"]
