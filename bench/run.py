@@ -171,9 +171,10 @@ def timed(command: list[str], cwd: Path | None = None, env: dict | None = None) 
 def machine_busy_seconds() -> float | None:
     """CPU seconds all cores have been busy since boot (Linux /proc/stat), or None.
 
-    Taken around a run, this is the CPU the run cost, every process counted once: the
-    phase log's CPU figures overlap wherever targets run side by side, and the browser's
-    processes are not children our rusage would see."""
+    Taken around a run on an otherwise idle machine, this is the CPU the run cost, every
+    process counted once (anything else running counts too): the phase log's CPU figures
+    overlap wherever targets run side by side, and the browser's processes are not
+    children our rusage would see."""
     try:
         ticks = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     except (OSError, ValueError):

@@ -27,7 +27,7 @@ async def describe_environment(pool: BrowserPool, tool_digest: str | None) -> En
         browser_user_agent=pool.browser_user_agent if pool.page_user_agent else None,
         headless=settings.headless,
         executable=str(pool.found.executable) if pool.found else None,
-        executable_sha256=digest.result() if digest and digest.done() else None,
+        executable_sha256=None if browser_hash_pending(pool) or not digest else digest.result(),
         launch_args=pool.launch_args,
         remote_endpoint=public_endpoint(endpoint) if endpoint else None,
     )
@@ -45,7 +45,8 @@ async def describe_environment(pool: BrowserPool, tool_digest: str | None) -> En
 
 
 def browser_hash_pending(pool: BrowserPool) -> bool:
-    return pool.hashing is not None and not pool.hashing[1].done()
+    """The browser binary's hash is not known (yet): still being taken, or given up on."""
+    return pool.hashing is not None and (not pool.hashing[1].done() or pool.hashing[1].cancelled())
 
 
 async def record_browser_hash(env: Environment, pool: BrowserPool) -> None:

@@ -493,8 +493,9 @@ def browser_check(
     remote_endpoint: str | None = None,
     hashing: bool = False,
 ) -> EnvironmentCheck:
-    """`hashing`: the binary's hash is still being computed (a manifest saved early in a
-    run says so rather than call the file unreadable)."""
+    """`hashing`: the binary's hash was not taken yet when this was written (a manifest
+    saved early in a run, or one whose run ended first, says so rather than call the
+    file unreadable)."""
     name = "browser"
     if remote_endpoint:
         return _check(
@@ -504,7 +505,7 @@ def browser_check(
             "the local checks describe the machine running the tool, not the browser's",
         )
     args = " ".join(launch_args) if launch_args else "(none beyond Playwright's defaults)"
-    digest = sha256 or ("(still being computed)" if hashing else "(unreadable)")
+    digest = sha256 or ("(not yet computed when this manifest was saved)" if hashing else "(unreadable)")
     return _check(
         name,
         "ok",

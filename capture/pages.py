@@ -377,7 +377,11 @@ def _as_px(value) -> int | None:
 
 
 async def screenshot(page, rec: Recorder, full_page: bool, masks, deadline: float,
-                     max_height: int = MAX_PICTURED_HEIGHT, status=None) -> None:
+                     max_height: int = MAX_PICTURED_HEIGHT, status=None, front=None) -> None:
+    """`front()` brings the page's tab to the front (tabs.py), before the picture and
+    before each tile: a tab opened meanwhile (the report's converter) comes up in front."""
+    front = front or _nothing
+    await front()
     # Read only (layout metrics), never for pictures: see _tile_camera.
     async with devtools_session(page, optional=True) as cdp:
         claimed, rendered, width = await _page_size(page, cdp)
@@ -392,7 +396,7 @@ async def screenshot(page, rec: Recorder, full_page: bool, masks, deadline: floa
             what = "full page" if full_page else "first screen"
             rec.action("screenshot", f"{what}, {height} px tall{told}", outcome="warning" if told else "ok")
         else:
-            await _tiles(page, rec, await _tile_camera(page, options), width, height, deadline,
+            await _tiles(page, rec, await _tile_camera(page, options, front), width, height, deadline,
                          max_height, told, Ticker(status))
         if told:
             rec.warn(f"the page reports {coverage.px(claimed)} px of height, but the browser "
@@ -509,13 +513,18 @@ async def _tiles(page, rec: Recorder, shoot, width: int, height: int, deadline: 
     rec.action("screenshot", detail, outcome="warning" if stop or told else "ok")
 
 
-async def _tile_camera(page, options):
+async def _nothing() -> None:
+    pass
+
+
+async def _tile_camera(page, options, front):
     """How to take one tile: through Playwright's own session, which holds the page's
     viewport emulation. A DevTools session of our own was a third quicker per tile, but
     its Page.captureScreenshot replaces that emulation with none for the shot (and
     leaves the screen at the browser window's 800x600): a page styled by
     `max-device-width` came out in its small-screen colours, unlike the page itself."""
     async def playwright_tile(clip):
+        await front()
         return await page.screenshot(clip=clip, full_page=True, timeout=120_000, **options)
 
     return playwright_tile
@@ -596,11 +605,8 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
         laps("lazy_scroll")
         if target.kind == "chat":
             await _chat(page, target, rec, options, deadline)
-        # Again (a no-op if still in front): a tab opened since, such as the report's,
-        # came up in front of it.
-        await options.tabs.bring(page, page.bring_to_front)
         await screenshot(page, rec, target.full_page, masks, deadline, options.max_pictured_height,
-                         options.status)
+                         options.status, front=lambda: options.tabs.bring(page, page.bring_to_front))
         laps("screenshot")
         if target.full_page and target.kind != "chat":
             await picture_inner_box(page, rec, masks, deadline, options.max_pictured_height)

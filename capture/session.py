@@ -243,10 +243,10 @@ class Session:
         """Ctrl-C: what is captured is saved first, then the HAR/trace if the browser
         still answers, then the manifest again: incomplete, unless the seal was written."""
         self.interrupted = True
-        await self._browser_hashed()
         if not self._sealed:
             self.manifest.status, self.manifest.finished_at = "incomplete", None
             self._drop_finish_files()
+        await self._browser_hashed()
         self._save()
         if not self._session_files_added:
             await self._session_files()
@@ -255,11 +255,13 @@ class Session:
     async def _browser_hashed(self) -> None:
         """The browser binary's hash is in the manifest before it is saved for the last
         time (a local file: bounded only against a disk that hangs)."""
-        if self.browser_hash is None:
+        task = self.browser_hash
+        if task is None or task.done():
             return
         try:
-            await asyncio.wait_for(asyncio.shield(self.browser_hash), BROWSER_HASH_WAIT)
-        except Exception:  # the check says what it knows: unreadable, or still being computed
+            # On a timeout wait_for cancels it, so nothing changes the manifest after this.
+            await asyncio.wait_for(task, BROWSER_HASH_WAIT)
+        except Exception:  # given up, or failed: the check says the hash was not computed
             pass
 
     def _drop_finish_files(self) -> None:

@@ -296,8 +296,25 @@ def test_browser_check_records_executable_digest_and_exact_launch_arguments():
 def test_browser_check_saved_before_the_hash_is_done_says_so_and_not_unreadable():
     pending = browser_check("/usr/bin/chromium", "Chromium 120", [], None, hashing=True)
     unreadable = browser_check("/usr/bin/chromium", "Chromium 120", [], None)
-    assert "sha256 (still being computed)" in pending.detail
+    assert "sha256 (not yet computed when this manifest was saved)" in pending.detail
     assert "sha256 (unreadable)" in unreadable.detail
+
+
+def test_a_browser_hash_given_up_on_counts_as_not_computed_not_as_a_value():
+    import asyncio
+    from types import SimpleNamespace
+
+    from capture.describe import browser_hash_pending
+
+    async def states():
+        task = asyncio.create_task(asyncio.sleep(60))
+        pool = SimpleNamespace(hashing=(None, task))
+        running = browser_hash_pending(pool)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return running, browser_hash_pending(pool), browser_hash_pending(SimpleNamespace(hashing=None))
+
+    assert asyncio.run(states()) == (True, True, False)
 
 
 def test_remote_browser_check_says_local_checks_describe_this_machine_only():

@@ -484,6 +484,31 @@ def test_copies_made_during_a_run_are_printed_from_the_page_they_were_made_in(bu
     assert {kind for *_, kind in _pdf_images(root / "report.pdf")} == {"jpeg"}
 
 
+def test_a_conversion_still_running_at_print_time_gives_the_report_a_page_of_its_own(tmp_path):
+    # Cancelling a late conversion stops only our side; its script could still take the
+    # report's images in that page, so the converter is closed and not printed in.
+    from capture.report.copies import PrintCopies
+
+    class Converter:
+        page, closed = object(), False
+
+        def is_closed(self):
+            return self.closed
+
+        async def close(self):
+            self.closed = True
+
+    async def run():
+        copies = PrintCopies(lambda: None, tmp_path)
+        copies.converter = converter = Converter()
+        copies.tasks.append(asyncio.create_task(asyncio.sleep(60)))
+        printable = await copies.ready(timeout=0.05)
+        return printable, converter.closed, copies.tasks[0].cancelled()
+
+    printable, closed, cancelled = _in_own_loop(run)
+    assert printable is None and closed and cancelled
+
+
 def test_labels_follow_lang(bundle):
     manifest, fp = _manifest(bundle), _fingerprint(bundle)
     loader = bundle_loader(bundle)

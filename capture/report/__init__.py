@@ -20,6 +20,7 @@ import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -28,6 +29,9 @@ from ..bundle import MANIFEST, UNSEALED_DIR, BundleWriter, sha256_hex
 from ..errors import EvidenceError, UsageError
 from ..manifest import Artifact, Manifest, format_utc, utc_now
 from .render import bundle_loader, render_html
+
+if TYPE_CHECKING:
+    from .copies import Printable
 
 __all__ = ["print_report_parts", "regenerate", "render_html", "write_sealed_report", "write_unsealed_report"]
 
@@ -55,7 +59,7 @@ async def _render_both(root: Path, manifest: Manifest, browser, lang: str, copie
 
 async def write_sealed_report(
     writer: BundleWriter, manifest: Manifest, browser, lang: str = "both",
-    tsa_requested: Sequence[str] = (), copies=None,
+    tsa_requested: Sequence[str] = (), copies: Printable | None = None,
 ) -> list[Artifact]:
     """Render the report of a finished run and write it as artifacts; the caller adds
     them to the manifest and then writes the manifest (the seal). `copies`: the JPEG

@@ -108,11 +108,17 @@ class PrintCopies:
         """The confirmed copies and the page they live in, after waiting (boundedly) for
         those still being made; None when there is no such page (any more)."""
         pending = [task for task in self.tasks if not task.done()]
+        late = set()
         if pending:
             _, late = await asyncio.wait(pending, timeout=timeout)
             for task in late:
                 task.cancel()
-        async with self.lock:  # a cancelled conversion may still be leaving the page
+        async with self.lock:
+            if late:
+                # Cancelling stops only our side: the page's script may still convert, and
+                # would take the report's images for its own. The report gets a page of
+                # its own, which converts them all.
+                await self._drop_converter()
             if self.converter is None or self.converter.is_closed():
                 return None
             urls = {path: self.made[path][1] for path in self.confirmed if path in self.made}
@@ -122,12 +128,16 @@ class PrintCopies:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        if self.converter is not None:
+        await self._drop_converter()
+
+    async def _drop_converter(self) -> None:
+        """Close the converter's page (and with it the copies in it), if any."""
+        converter, self.converter = self.converter, None
+        if converter is not None:
             try:
-                await asyncio.wait_for(self.converter.close(), 10)
+                await asyncio.wait_for(converter.close(), 10)
             except BaseException:
                 pass
-            self.converter = None
 
     def _start(self, work) -> None:
         self.tasks.append(asyncio.create_task(work))
@@ -156,7 +166,7 @@ class PrintCopies:
                     self.tabs.opened()
                 made = await self.converter.jpegs(sizes)
             except Exception:  # the print converts whatever is missing itself
-                self.converter = None
+                await self._drop_converter()
                 return
             self.made.update((path, (sizes[path], url)) for path, url in made.items())
 
@@ -178,8 +188,6 @@ class Printable:
             start, end = match.span(1)
             return match.group(0)[: start - match.start()] + html.escape(url) + match.group(0)[end - match.start():]
         return _IMG.sub(swap, _CSP_IMAGES.sub(r"\1 blob:", report_html, count=1))
-
-
 
 
 class _Converter:

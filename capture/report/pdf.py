@@ -14,11 +14,15 @@ import mimetypes
 import re
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from .labels import TEXT
 from .render import PAGE_MARGINS_MM, bundle_loader
+
+if TYPE_CHECKING:
+    from .copies import Printable
 
 # The browser may run on another machine (--browser-endpoint, --cdp-endpoint) and cannot
 # read our files: the report and the bundle files it shows are served from here by
@@ -60,9 +64,10 @@ def footer_template(fingerprint: str, lang: str = "both", part: tuple[int, int] 
 async def render_pdf(
     browser, html_path: Path, *, fingerprint: str | None = None, lang: str = "both",
     page_ranges: str | None = None, part: tuple[int, int] | None = None, jpeg: bool = True,
-    copies=None,
+    copies: Printable | None = None,
 ) -> bytes:
-    """Print `html_path` to PDF bytes in a fresh context of an already-running browser.
+    """Print `html_path` to PDF bytes in an already-running browser: in a fresh context,
+    or in the page that holds `copies`. Either way its context is closed afterwards.
 
     The fingerprint for the footer is read from the report's own meta tag unless given.
     `page_ranges` ("4-6") prints only those pages; `part` (k, n) says in every footer that
