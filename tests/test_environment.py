@@ -301,20 +301,19 @@ def test_browser_check_saved_before_the_hash_is_done_says_so_and_not_unreadable(
 
 
 def test_a_browser_hash_given_up_on_counts_as_not_computed_not_as_a_value():
-    import asyncio
     from types import SimpleNamespace
 
     from capture.describe import browser_hash_pending
 
-    async def states():
-        task = asyncio.create_task(asyncio.sleep(60))
-        pool = SimpleNamespace(hashing=(None, task))
-        running = browser_hash_pending(pool)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        return running, browser_hash_pending(pool), browser_hash_pending(SimpleNamespace(hashing=None))
+    def pool(done: bool, cancelled: bool):
+        # A stand-in for the hashing task: only its state is read.
+        task = SimpleNamespace(done=lambda: done, cancelled=lambda: cancelled)
+        return SimpleNamespace(hashing=(None, task))
 
-    assert asyncio.run(states()) == (True, True, False)
+    assert browser_hash_pending(pool(done=False, cancelled=False))  # still running
+    assert browser_hash_pending(pool(done=True, cancelled=True))  # given up on
+    assert not browser_hash_pending(pool(done=True, cancelled=False))  # has its value
+    assert not browser_hash_pending(SimpleNamespace(hashing=None))  # a remote browser
 
 
 def test_remote_browser_check_says_local_checks_describe_this_machine_only():
