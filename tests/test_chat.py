@@ -185,7 +185,19 @@ def test_segment_shot_is_the_picture_playwright_takes_of_the_same_window(capture
     first = segments(rec)[0]
     assert first.scroll_top == 0
     ours = decode_rows((tmp_path / first.path).read_bytes())
-    assert ours == decode_rows(seen["playwright"])
+    assert _same_pixels(ours, decode_rows(seen["playwright"]))
+
+
+def _same_pixels(a, b, slack: int = 2) -> bool:
+    """The same size, and every channel within `slack` of the other's. Chromium does not
+    repeat the anti-aliasing of an edge bit for bit from one raster to the next: under
+    load, 57 pixels of a 480x560 window, all on the bubbles' rounded edges, were 1 apart.
+    A changed page (another emulation, a shifted window) is tens of rows of other colours."""
+    (width, height, channels, rows), (other_width, other_height, other_channels, other_rows) = a, b
+    if (width, height, channels) != (other_width, other_height, other_channels):
+        return False
+    return all(row == other or max(abs(x - y) for x, y in zip(row, other)) <= slack
+               for row, other in zip(rows, other_rows))
 
 
 def test_chat_that_ignores_scrolls_right_after_a_load_is_still_complete(capture, tmp_path):
