@@ -598,7 +598,10 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
         laps("actions")
         # Its pictures are drawn at the display's rate only in front (tabs.py); a chat
         # brings its tab forward again while its history loads.
-        await options.tabs.bring(page, page.bring_to_front)
+        async def front() -> None:
+            await options.tabs.bring(page, page.bring_to_front)
+
+        await front()
         if target.full_page:
             await scroll_for_lazy_content(page, rec, deadline)
         masks = await mask_locators(page, target.mask, rec)
@@ -606,7 +609,7 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
         if target.kind == "chat":
             await _chat(page, target, rec, options, deadline)
         await screenshot(page, rec, target.full_page, masks, deadline, options.max_pictured_height,
-                         options.status, front=lambda: options.tabs.bring(page, page.bring_to_front))
+                         options.status, front=front)
         laps("screenshot")
         if target.full_page and target.kind != "chat":
             await picture_inner_box(page, rec, masks, deadline, options.max_pictured_height)

@@ -20,11 +20,11 @@ import asyncio
 import html
 import mimetypes
 import re
-from importlib import resources
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from ..manifest import Capture, Manifest
+from ..scripts import script
 from ..tabs import EveryTime
 from .layout import CONTENT_WIDTH_PX, chat_grid, png_size, print_px, too_large
 from .render import bundle_loader, render_html
@@ -230,12 +230,11 @@ class _Converter:
                             or "application/octet-stream")
 
     async def jpegs(self, sizes: dict[str, int]) -> dict[str, str]:
-        """A blob URL in this page per bundle path, of its JPEG copy by the report's jpeg.js."""
+        """A blob URL in this page per bundle path, of its JPEG copy by js/report_jpeg.js."""
         srcs = {quote(name, safe="/"): name for name in sizes}
-        add, convert = (resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-                        for name in ("add_images.js", "jpeg.js"))
         items = [[src, sizes[name]] for src, name in srcs.items()]
-        encoded = await self.page.evaluate(f"(arg) => ({add})(arg, {convert})", [items, JPEG_QUALITY])
+        encoded = await self.page.evaluate(
+            f"(arg) => ({script('report_add_images')})(arg, {script('report_jpeg')})", [items, JPEG_QUALITY])
         made = {}
         for src, url in encoded if isinstance(encoded, list) else []:
             if src in srcs and isinstance(url, str) and url.startswith("blob:"):

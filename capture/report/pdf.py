@@ -12,12 +12,12 @@ import asyncio
 import html
 import mimetypes
 import re
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+from ..scripts import script
 from .labels import TEXT
 from .render import PAGE_MARGINS_MM, bundle_loader
 
@@ -139,8 +139,7 @@ async def _as_jpeg(page, ready: list[str]) -> None:
     crossed over once, and the JPEGs leave the browser only in the PDF."""
     from playwright.async_api import Error as PlaywrightError
 
-    script = resources.files(__package__).joinpath("jpeg.js").read_text(encoding="utf-8")
     try:
-        await asyncio.wait_for(page.evaluate(script, [JPEG_QUALITY, ready]), CONVERT_TIMEOUT)
+        await asyncio.wait_for(page.evaluate(script("report_jpeg"), [JPEG_QUALITY, ready]), CONVERT_TIMEOUT)
     except (asyncio.TimeoutError, PlaywrightError):
         pass  # whatever was not swapped is printed from its PNG, as before

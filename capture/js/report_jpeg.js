@@ -29,15 +29,11 @@ async ([quality, ready, keep]) => {
     context.fillRect(0, 0, canvas.width, canvas.height);
     context.imageSmoothingQuality = "high";
     context.drawImage(img, 0, 0, canvas.width, canvas.height);
-    if (keep) {
-      // From the data URL, not canvas.toBlob: with page scripts off, its callback never runs.
-      const data = atob(canvas.toDataURL("image/jpeg", quality).split(",", 2)[1] || "");
-      const bytes = Uint8Array.from(data, (c) => c.charCodeAt(0));
-      if (data.startsWith("\xff\xd8")) encoded.set(src, URL.createObjectURL(new Blob([bytes], {type: "image/jpeg"})));
-      continue;
-    }
     const url = canvas.toDataURL("image/jpeg", quality);
-    if (url.startsWith("data:image/jpeg")) encoded.set(src, url);
+    if (!url.startsWith("data:image/jpeg")) continue;
+    // A blob from the data URL, not canvas.toBlob: with page scripts off, its callback never runs.
+    encoded.set(src, keep ? URL.createObjectURL(new Blob(
+      [Uint8Array.from(atob(url.split(",", 2)[1]), (c) => c.charCodeAt(0))], {type: "image/jpeg"})) : url);
   }
   if (keep) return [...encoded];
   const swapped = images.filter((img) => encoded.has(img.getAttribute("src")));

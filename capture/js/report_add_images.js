@@ -1,5 +1,5 @@
 // The converter's page (report/copies.py) keeps one document for the whole run: each
-// batch of pictures is added as tiny images, converted by jpeg.js (`convert`, keeping the
+// batch of pictures is added as tiny images, converted by report_jpeg.js (`convert`, keeping the
 // JPEGs as blob URLs), and removed again.
 async ([items, quality], convert) => {
   // Shown tiny: laid out at their natural size, a 30 000 px tile would be painted too.
