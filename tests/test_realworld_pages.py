@@ -12,6 +12,7 @@ import pytest
 
 from capture.manifest import Manifest
 from capture.png import decode_rows
+from capture.scripts import script
 from capture.verify import verify
 
 from .servers import SITES, QuietHandler, serve
@@ -177,6 +178,32 @@ def test_single_page_app_is_captured_rendered_not_loading(tmp_path, site):
     (detail,) = _settle_details(static)
     # A stable page is looked at, not waited for: no reason to wait was seen.
     assert detail.startswith("content settled after ") and "waited while" not in detail
+
+
+class LongDocumentHandler(QuietHandler):
+    """/long.html: a static page of 20,000 rows. Its parser records are still queued when
+    DOMContentLoaded is dispatched, as a small page's are on a busy machine."""
+
+    def do_GET(self):
+        rows = "".join(f"<p>第 {i} 行</p>" for i in range(20_000))
+        body = f"<!doctype html><meta charset=utf-8><title>长页面</title><body>{rows}</body>".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_the_parser_building_a_page_is_not_counted_as_the_page_changing(page):
+    with serve(LongDocumentHandler) as url:
+        page.add_init_script(script("page_settle_watch"))
+        for attempt in range(3):
+            page.goto(f"{url}/long.html?{attempt}")
+            state = page.evaluate(script("page_settle_state"))
+            assert state["quiet"] == 1e9, attempt  # unchanged since parsing
+        # A change after parsing is still seen.
+        page.evaluate("document.body.append('late')")
+        assert page.evaluate(script("page_settle_state"))["quiet"] < 1e9
 
 
 def _section_colour(index: int) -> bytes:

@@ -7,10 +7,10 @@
   const watch = { last: null, changes: 0 };
   Object.defineProperty(window, key, { value: watch, enumerable: false });
   // The parser building the document is no content arriving later: the load event
-  // already waited for it. Its records reach the observer before DOMContentLoaded is
-  // dispatched (readyState may already say "interactive" by then, on a busy machine).
+  // already waited for it. Its records may still be queued when DOMContentLoaded is
+  // dispatched (on a busy machine, parsing and the end of the response share one task),
+  // so they are taken, unseen, right then.
   let parsed = false;
-  document.addEventListener("DOMContentLoaded", () => { parsed = true; }, { once: true });
   const seen = (records) => {
     // Style-only changes are animations (carousels, spinners).
     if (!parsed) return;
@@ -19,7 +19,12 @@
       watch.changes += 1;
     }
   };
-  new MutationObserver(seen).observe(document, {
+  const observer = new MutationObserver(seen);
+  document.addEventListener("DOMContentLoaded", () => {
+    observer.takeRecords();
+    parsed = true;
+  }, { once: true });
+  observer.observe(document, {
     subtree: true, childList: true, characterData: true, attributes: true,
   });
 })()
