@@ -45,6 +45,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bytecode import compile_package  # noqa: E402 - bench/, the script's folder
+from proc_cpu import ProcessCpu  # noqa: E402 - bench/, the script's folder
 from capture.localserver import LocalServer, QuietFileHandler  # noqa: E402 - after the path
 SITES = HERE / "sites"
 CHAT_SITE = REPO / "tests" / "sites" / "chat"
@@ -146,16 +147,21 @@ class CommandFailed(Exception):
     pass
 
 
-def timed(command: list[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, str]:
+def timed(command: list[str], cwd: Path | None = None, env: dict | None = None,
+          processes: dict | None = None) -> tuple[float, str]:
     """(wall seconds, stdout) of one run; the whole process group is killed on a timeout
-    so that no browser outlives its run."""
+    so that no browser outlives its run. `processes` is filled with the run's CPU seconds
+    per kind of process (bench/proc_cpu.py)."""
     start = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL, text=True, start_new_session=True,
     )
     try:
-        out, err = process.communicate(timeout=RUN_TIMEOUT)
+        with ProcessCpu(process.pid) as sampler:
+            out, err = process.communicate(timeout=RUN_TIMEOUT)
+        if processes is not None:
+            processes.update(sampler.by_kind)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -293,6 +299,7 @@ class Bench:
         self.work = Path(tempfile.mkdtemp(prefix="run-", dir=WORK))
         self.seconds: dict[str, list[float]] = {}
         self.cpu: dict[str, list[float]] = {}  # machine-wide busy CPU seconds per run
+        self.processes: dict[str, list[dict]] = {}  # per run: CPU seconds per kind of process
         self.failures: dict[str, str] = {}
         self.profiles: dict[str, list[dict]] = {}
         self.chat_in_run: list[float] = []  # s per 100 messages, from the --jobs 1 runs
@@ -346,8 +353,9 @@ class Bench:
         site.reset_delays()
         began = time.time()
         busy = machine_busy_seconds()
+        processes: dict[str, float] = {}
         try:
-            elapsed, stdout = timed(command, cwd, env)
+            elapsed, stdout = timed(command, cwd, env, processes)
             busy = machine_busy_seconds() - busy if busy is not None else None
             if name.startswith("baseline") and len(json.loads(stdout)) != len(names):
                 raise CommandFailed(f"baseline hashed {stdout.strip()!r}")
@@ -377,6 +385,8 @@ class Bench:
             self.seconds.setdefault(name, []).append(elapsed)
             if busy is not None:
                 self.cpu.setdefault(name, []).append(busy)
+            if processes:
+                self.processes.setdefault(name, []).append(processes)
             if profile:
                 self.profiles.setdefault(name, []).append(profile)
         if not self.args.keep:
@@ -403,6 +413,13 @@ def _median_phases(profiles: list[dict]) -> dict:
     zero = {"wall": 0.0, "cpu_own": 0.0, "cpu_children": 0.0}
     return {name: {key: statistics.median(p.get("phases", {}).get(name, zero)[key] for p in profiles)
                    for key in zero} for name in sorted(names)}
+
+
+def _median_kinds(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Median CPU seconds per kind of process over runs (0 where a run had none)."""
+    kinds = {kind for run in runs for kind in run}
+    medians = {kind: round(statistics.median(run.get(kind, 0.0) for run in runs), 3) for kind in kinds}
+    return dict(sorted(medians.items(), key=lambda item: -item[1]))
 
 
 def _median_profile(profiles: list[dict]) -> dict:
@@ -510,6 +527,7 @@ def summarise(bench: Bench, verify: dict, chat: dict, meta: dict) -> dict:
         "seconds": bench.seconds,
         "median_machine_cpu_seconds": {name: statistics.median(v) for name, v in bench.cpu.items()},
         "machine_cpu_seconds": bench.cpu,
+        "median_process_cpu_seconds": {name: _median_kinds(runs) for name, runs in bench.processes.items()},
         "ratios": ratios,
         "paired_ratios_median": paired,
         "trace_cost_seconds": (median["capture"] - median["capture_no_trace"])
@@ -594,6 +612,27 @@ PHASE_ORDER = ("process.before_session", "session.driver", "session.launch", "se
                "close_page", "checks", "save", "session.captures", "session.session_files",
                "session.report", "session.seal", "session.timestamp", "session.close_browser",
                "session.total")
+
+
+PROCESS_ROWS = ("baseline", "capture", "capture_no_report", "baseline_pages", "capture_pages")
+
+
+def print_processes(results: dict, out=print) -> None:
+    """Median CPU seconds per kind of process (bench/proc_cpu.py), per run kind."""
+    table = results.get("median_process_cpu_seconds") or {}
+    rows = [name for name in PROCESS_ROWS if table.get(name)]
+    if not rows:
+        return
+    kinds = sorted({kind for name in rows for kind in table[name]},
+                   key=lambda kind: -max(table[name].get(kind, 0.0) for name in rows))
+    out("")
+    out("CPU by process: median CPU-s, sampled from /proc every 0.1 s (bench/proc_cpu.py)")
+    out(f"  {'process':<24}" + "".join(f"{name:>18}" for name in rows))
+    for kind in kinds:
+        cells = [table[name].get(kind, 0.0) for name in rows]
+        if max(cells) >= 0.05:
+            out(f"  {kind:<24}" + "".join(f"{cell:>18.2f}" for cell in cells))
+    out(f"  {'all sampled':<24}" + "".join(f"{sum(table[name].values()):>18.2f}" for name in rows))
 
 
 def print_phases(results: dict, out=print) -> None:
@@ -702,6 +741,7 @@ def main() -> None:
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print_table(results)
     print_phases(results)
+    print_processes(results)
     say(f"\nwrote {args.output} in {results['total_seconds']:.0f} s")
 
 
