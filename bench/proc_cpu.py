@@ -1,16 +1,18 @@
 """CPU seconds of one run, per kind of process: the run's own Python, Playwright's driver,
-and each kind of Chromium process (the browser, its GPU process, renderers, utilities).
+and each kind of Chromium process (the browser, its GPU process, renderers, utilities);
+and the peak memory of the run's own process.
 
-The browser's processes are not children whose rusage a waiting parent would see (the
-driver starts it in a session of its own), and the machine-wide figure cannot say which
-of them did the work. So /proc is read every INTERVAL seconds while the run goes on: every
-descendant of the run's first process, its latest utime + stime. What a process spends
-in its last INTERVAL before it exits is missed, and the reading itself costs about 2 % of
+A waited-for child's rusage lumps all its descendants together (those that were waited
+for), and the machine-wide figure cannot say which process did the work. So /proc is
+read every INTERVAL seconds while the run goes on: every descendant of the run's first
+process, its latest utime + stime, and the first process's VmHWM. What a process spends
+in its last INTERVAL before it exits is missed, and the reading itself costs 2-3 % of
 one core. Linux only; elsewhere the result is empty.
 
     with ProcessCpu(process.pid) as sampler:
         process.wait()
     sampler.by_kind  # {"chromium renderer": 2.6, "driver (node)": 0.9, ...}
+    sampler.root_peak_mib  # the first process's own peak resident memory (VmHWM)
 """
 
 from __future__ import annotations
@@ -47,6 +49,17 @@ def _read(pid: str) -> tuple[int, float] | None:
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def _peak_mib(pid: int) -> float | None:
+    """A process's peak resident memory so far (VmHWM), in MiB."""
+    try:
+        for line in (PROC / str(pid) / "status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def _argv(pid: str) -> list[str]:
     try:
         raw = (PROC / pid / "cmdline").read_bytes()
@@ -63,6 +76,7 @@ class ProcessCpu:
     def __init__(self, root: int):
         self.root = root
         self.latest: dict[int, tuple[str, float]] = {}  # pid -> (kind, CPU seconds)
+        self.root_peak_mib: float | None = None  # its high-water mark, as last read
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="proc-cpu", daemon=True)
 
@@ -83,12 +97,18 @@ class ProcessCpu:
             totals[kind] = round(totals.get(kind, 0.0) + seconds, 3)
         return dict(sorted(totals.items(), key=lambda item: -item[1]))
 
+    def _read_peak(self) -> None:
+        peak = _peak_mib(self.root)
+        if peak is not None:  # None once it has exited: the last reading stands
+            self.root_peak_mib = round(peak, 1)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self.sample()
             self._stop.wait(INTERVAL)
 
     def sample(self) -> None:
+        self._read_peak()
         readings: dict[int, tuple[int, float]] = {}
         for entry in os.listdir(PROC):
             if entry.isdigit() and (reading := _read(entry)) is not None:

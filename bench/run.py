@@ -12,6 +12,8 @@ order page, a 6 000 px product page, a 30 000 px page; tests/sites/chat/lazy.htm
 3. evidence      `evidence capture --page --product --page --chat`, every artifact (trace on);
                  also with --no-trace (what the trace costs) and --jobs 1 (what concurrency gains)
 4. help          `evidence --help`
+5. long alone    the baseline and `evidence capture` on the 30 000 px page alone: the peak
+                 memory of their own process (bench/proc_cpu.py), which the design bounds
 Each is its own process (start-up and browser launch count for all alike), round-robin,
 median of the rounds. Then verify on a ~1 GiB bundle (bench/verify_bench.py) and chat
 seconds per 100 messages beyond the site's delays (bench/chat_bench.py).
@@ -68,6 +70,8 @@ TARGETS_MET = {
     "capture_over_shot_scraper": ("<", 1.0),
     "verify_over_sha256sum": ("<=", 1.0),
     "help_seconds": ("<", 0.3),
+    # The tool's own process (not the browser's) on the 30 000 px page, peak resident memory.
+    "peak_memory_capture_over_baseline_long": ("<=", 1.0),
 }
 
 
@@ -148,10 +152,10 @@ class CommandFailed(Exception):
 
 
 def timed(command: list[str], cwd: Path | None = None, env: dict | None = None,
-          processes: dict | None = None) -> tuple[float, str]:
+          sampled: dict | None = None) -> tuple[float, str]:
     """(wall seconds, stdout) of one run; the whole process group is killed on a timeout
-    so that no browser outlives its run. `processes` is filled with the run's CPU seconds
-    per kind of process (bench/proc_cpu.py)."""
+    so that no browser outlives its run. `sampled` gets the run's CPU seconds per kind of
+    process ("cpu") and the peak memory of its own process ("peak_mib"; bench/proc_cpu.py)."""
     start = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -160,8 +164,8 @@ def timed(command: list[str], cwd: Path | None = None, env: dict | None = None,
     try:
         with ProcessCpu(process.pid) as sampler:
             out, err = process.communicate(timeout=RUN_TIMEOUT)
-        if processes is not None:
-            processes.update(sampler.by_kind)
+        if sampled is not None:
+            sampled.update(cpu=sampler.by_kind, peak_mib=sampler.root_peak_mib)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -300,6 +304,7 @@ class Bench:
         self.seconds: dict[str, list[float]] = {}
         self.cpu: dict[str, list[float]] = {}  # machine-wide busy CPU seconds per run
         self.processes: dict[str, list[dict]] = {}  # per run: CPU seconds per kind of process
+        self.peak_mib: dict[str, list[float]] = {}  # per run: peak memory of its own process
         self.failures: dict[str, str] = {}
         self.profiles: dict[str, list[dict]] = {}
         self.chat_in_run: list[float] = []  # s per 100 messages, from the --jobs 1 runs
@@ -337,6 +342,9 @@ class Bench:
             # from the baseline, apart from loading a chat's whole history.
             "baseline_pages": baseline(names=tuple(pages)),
             "capture_pages": capture(names=tuple(pages)),
+            # The design's memory target: the tool's own process on the 30 000 px page.
+            "baseline_long": baseline(names=("long",)),
+            "capture_long": capture(names=("long",)),
             "help": lambda out: (evidence + ["--help"], None, None, ()),
         }
         if peer is None:
@@ -353,9 +361,9 @@ class Bench:
         site.reset_delays()
         began = time.time()
         busy = machine_busy_seconds()
-        processes: dict[str, float] = {}
+        sampled: dict = {}
         try:
-            elapsed, stdout = timed(command, cwd, env, processes)
+            elapsed, stdout = timed(command, cwd, env, sampled)
             busy = machine_busy_seconds() - busy if busy is not None else None
             if name.startswith("baseline") and len(json.loads(stdout)) != len(names):
                 raise CommandFailed(f"baseline hashed {stdout.strip()!r}")
@@ -385,8 +393,10 @@ class Bench:
             self.seconds.setdefault(name, []).append(elapsed)
             if busy is not None:
                 self.cpu.setdefault(name, []).append(busy)
-            if processes:
-                self.processes.setdefault(name, []).append(processes)
+            if sampled.get("cpu"):
+                self.processes.setdefault(name, []).append(sampled["cpu"])
+            if sampled.get("peak_mib") is not None:
+                self.peak_mib.setdefault(name, []).append(sampled["peak_mib"])
             if profile:
                 self.profiles.setdefault(name, []).append(profile)
         if not self.args.keep:
@@ -507,6 +517,9 @@ def summarise(bench: Bench, verify: dict, chat: dict, meta: dict) -> dict:
         ratios["capture_over_baseline_pages_only"] = median["capture_pages"] / median["baseline_pages"]
     if "capture_jobs1" in median and "capture" in median:
         ratios["capture_jobs1_over_capture"] = median["capture_jobs1"] / median["capture"]
+    peak = {name: statistics.median(v) for name, v in bench.peak_mib.items()}
+    if peak.get("capture_long") and peak.get("baseline_long"):
+        ratios["peak_memory_capture_over_baseline_long"] = peak["capture_long"] / peak["baseline_long"]
     cpu = {name: statistics.median(v) for name, v in bench.cpu.items()}
     for top, bottom in (("capture", "baseline"), ("capture_pages", "baseline_pages")):
         if cpu.get(top) and cpu.get(bottom):
@@ -528,6 +541,8 @@ def summarise(bench: Bench, verify: dict, chat: dict, meta: dict) -> dict:
         "median_machine_cpu_seconds": {name: statistics.median(v) for name, v in bench.cpu.items()},
         "machine_cpu_seconds": bench.cpu,
         "median_process_cpu_seconds": {name: _median_kinds(runs) for name, runs in bench.processes.items()},
+        "median_peak_mib": {name: statistics.median(v) for name, v in bench.peak_mib.items()},
+        "peak_mib": bench.peak_mib,
         "ratios": ratios,
         "paired_ratios_median": paired,
         "trace_cost_seconds": (median["capture"] - median["capture_no_trace"])
@@ -559,6 +574,8 @@ LABELS = {
     "capture_jobs1": "evidence capture --jobs 1",
     "baseline_pages": "baseline, the 3 pages without the chat",
     "capture_pages": "evidence capture, the 3 pages without the chat",
+    "baseline_long": "baseline, the 30 000 px page alone",
+    "capture_long": "evidence capture, the 30 000 px page alone",
     "help": "evidence --help",
 }
 
@@ -588,6 +605,11 @@ def print_table(results: dict, out=print) -> None:
     out(f"  {'chat s per 100 messages beyond site delays':<50}{chat_text}")
     if results["trace_cost_seconds"] is not None:
         out(f"  {'what the trace costs (capture - --no-trace)':<50}{results['trace_cost_seconds']:>8.2f}")
+    peaks = results.get("median_peak_mib") or {}
+    for name in ("baseline_long", "capture_long"):
+        if name in peaks:
+            label = f"peak memory, own process ({name.split('_')[0]}, 30 000 px page), MiB"
+            out(f"  {label:<50}{peaks[name]:>8.1f}")
     out("")
     out("ratios")
     for name, value in ratios.items():
