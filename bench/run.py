@@ -13,7 +13,7 @@ order page, a 6 000 px product page, a 30 000 px page; tests/sites/chat/lazy.htm
                  also with --no-trace (what the trace costs) and --jobs 1 (what concurrency gains)
 4. help          `evidence --help`
 5. long alone    the baseline and `evidence capture` on the 30 000 px page alone: the peak
-                 memory of their own process (bench/proc_cpu.py), which the design bounds
+                 memory of their own process (bench/proc_cpu.py), which the targets bound
 Each is its own process (start-up and browser launch count for all alike), round-robin,
 median of the rounds. Then verify on a ~1 GiB bundle (bench/verify_bench.py) and chat
 seconds per 100 messages beyond the site's delays (bench/chat_bench.py).
@@ -608,7 +608,7 @@ def print_table(results: dict, out=print) -> None:
     peaks = results.get("median_peak_mib") or {}
     for name in ("baseline_long", "capture_long"):
         if name in peaks:
-            label = f"peak memory, own process ({name.split('_')[0]}, 30 000 px page), MiB"
+            label = f"peak memory MiB, 30 000 px page, {name.split('_')[0]}"
             out(f"  {label:<50}{peaks[name]:>8.1f}")
     out("")
     out("ratios")
