@@ -21,6 +21,8 @@ import os
 import threading
 from pathlib import Path
 
+from capture.phases import TICKS, descendants, proc_stats  # the phase log's own /proc reader
+
 INTERVAL = 0.1
 PROC = Path("/proc")
 
@@ -38,15 +40,6 @@ def kind_of(argv: list[str]) -> str:
     if program.startswith("python") or program in {"evidence", "shot-scraper"}:
         return "python"
     return program
-
-
-def _read(pid: str) -> tuple[int, float] | None:
-    """(parent pid, CPU seconds so far) of a process, or None when it is gone."""
-    try:
-        fields = (PROC / pid / "stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def _peak_mib(pid: int) -> float | None:
@@ -67,9 +60,6 @@ def _argv(pid: str) -> list[str]:
         return []
     # Chromium rewrites its command line into one string with spaces.
     return raw.replace(b"\0", b" ").decode(errors="replace").split()
-
-
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class ProcessCpu:
@@ -109,21 +99,13 @@ class ProcessCpu:
 
     def sample(self) -> None:
         self._read_peak()
-        readings: dict[int, tuple[int, float]] = {}
-        for entry in os.listdir(PROC):
-            if entry.isdigit() and (reading := _read(entry)) is not None:
-                readings[int(entry)] = reading
-        children: dict[int, list[int]] = {}
-        for pid, (parent, _) in readings.items():
-            children.setdefault(parent, []).append(pid)
-        todo, seen = [self.root], set()
-        while todo:  # the run's process and all its descendants alive now
-            pid = todo.pop()
-            if pid in seen or pid not in readings:
+        stats = proc_stats()
+        if stats is None:
+            return
+        for pid in (self.root, *descendants(stats, self.root)):  # alive now
+            if pid not in stats:
                 continue
-            seen.add(pid)
-            todo.extend(children.get(pid, ()))
             known = self.latest.get(pid)
             # A renderer forked from the zygote shows the zygote's command line at first.
             kind = known[0] if known and known[0] != "chromium zygote" else kind_of(_argv(str(pid)))
-            self.latest[pid] = (kind, readings[pid][1])
+            self.latest[pid] = (kind, stats[pid][1] / TICKS)

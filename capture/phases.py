@@ -17,7 +17,7 @@ import os
 import time
 from pathlib import Path
 
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _stat_fields(pid: int) -> list[bytes]:
@@ -28,13 +28,14 @@ def _stat_fields(pid: int) -> list[bytes]:
         return []
 
 
-def _children_cpu(root: int) -> float | None:
-    """CPU seconds of every descendant of process `root`, or None without /proc."""
-    parents: dict[int, tuple[int, int]] = {}
+def proc_stats() -> dict[int, tuple[int, int, int]] | None:
+    """Every process's (parent pid, its own CPU ticks, its reaped children's CPU ticks),
+    from /proc; None without /proc. (bench/proc_cpu.py reads it too.)"""
     try:
         names = os.listdir("/proc")
     except OSError:
         return None
+    stats: dict[int, tuple[int, int, int]] = {}
     for name in names:
         if not name.isdigit():
             continue
@@ -42,20 +43,37 @@ def _children_cpu(root: int) -> float | None:
         if len(fields) < 15:
             continue  # gone between the listing and the read
         # After the name: state, ppid, ... utime, stime, cutime, cstime (fields 14-17).
-        # The reaped children's time is in their parent's cutime: a renderer that exits
-        # moves its CPU there, so the sum over live processes never goes down.
-        parents[int(name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
-    # This process's own reaped children (the driver, once it exits) count as well.
-    ticks, wanted = sum(int(f) for f in _stat_fields(root)[13:15]), {root}
-    changed = True
-    while changed:  # a process tree is shallow: a few passes
-        changed = False
-        for pid, (ppid, used) in parents.items():
-            if ppid in wanted and pid not in wanted:
-                wanted.add(pid)
-                ticks += used
-                changed = True
-    return ticks / _TICKS
+        stats[int(name)] = (int(fields[1]), int(fields[11]) + int(fields[12]),
+                            int(fields[13]) + int(fields[14]))
+    return stats
+
+
+def descendants(stats: dict[int, tuple[int, int, int]], root: int) -> list[int]:
+    """The processes below `root` in `stats` (children, their children, ...)."""
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    found, todo, seen = [], list(children.get(root, ())), {root}
+    while todo:
+        pid = todo.pop()
+        if pid not in seen:
+            seen.add(pid)
+            found.append(pid)
+            todo.extend(children.get(pid, ()))
+    return found
+
+
+def _children_cpu(root: int) -> float | None:
+    """CPU seconds of every descendant of process `root`, or None without /proc."""
+    stats = proc_stats()
+    if stats is None:
+        return None
+    # A reaped child's time is in its parent's cutime: a renderer that exits moves its
+    # CPU there, so the sum over live processes never goes down. This process's own
+    # reaped children (the driver, once it exits) count as well.
+    ticks = stats.get(root, (0, 0, 0))[2]
+    ticks += sum(stats[pid][1] + stats[pid][2] for pid in descendants(stats, root))
+    return ticks / TICKS
 
 
 def _sample() -> tuple[float, float, float | None]:
