@@ -183,8 +183,8 @@ def machine_busy_seconds() -> float | None:
 
     Taken around a run on an otherwise idle machine, this is the CPU the run cost, every
     process counted once (anything else running counts too): the phase log's CPU figures
-    overlap wherever targets run side by side, and the browser's processes are not
-    children of the measured command, whose rusage would miss them."""
+    overlap wherever targets run side by side, and rusage would count a browser process
+    only once it was reaped, lumped in with the rest."""
     try:
         ticks = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     except (OSError, ValueError):
