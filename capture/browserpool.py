@@ -81,11 +81,8 @@ class BrowserPool:
     async def _new_context(self):
         number = len(self.contexts) + 1
         settings = self.options.browser
-        emulation = {"viewport": {"width": settings.viewport_width, "height": settings.viewport_height}}
-        if self.device:
-            emulation = {key: value for key, value in self.device.items() if key in DEVICE_KEYS}
         context = await self.browser.new_context(
-            **emulation,
+            **self.emulation(),
             user_agent=self.page_user_agent,
             locale=settings.locale,
             timezone_id=settings.timezone,
@@ -101,6 +98,14 @@ class BrowserPool:
                                         sources=False)
         self.contexts.append(context)
         return context
+
+    def emulation(self) -> dict:
+        """The viewport, screen and device every context is opened with (Playwright's
+        new_context keywords): the chat's camera repeats them (chat_camera.py)."""
+        if self.device:
+            return {key: value for key, value in self.device.items() if key in DEVICE_KEYS}
+        settings = self.options.browser
+        return {"viewport": {"width": settings.viewport_width, "height": settings.viewport_height}}
 
     def _page_user_agent(self) -> str | None:
         if self.device:

@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 from typing import Self
 
 from . import coverage
+from .chat_camera import Camera, metrics_override
 from .coverage import MAX_PICTURED_HEIGHT
 from .devtools import devtools_session
 from .errors import first_line
 from .messages import t
 from .png import png_size
 from .progress import Ticker
-from .record import MASK_COLOR, Recorder
+from .record import Recorder
 from .scripts import script
 from .tabs import EveryTime, FrontTab
 
@@ -193,17 +194,18 @@ def _exception_text(details: dict) -> str:
 
 
 @asynccontextmanager
-async def _looks(page, box: _Container):
-    """Looks at the box, and the picture pass's steps, through a DevTools session of our
-    own, outside Playwright.
+async def _looks(page, box: _Container, keep=lambda: False):
+    """Looks at the box, the picture pass's steps and (chat_camera.py) its pictures,
+    through a DevTools session of our own, outside Playwright. `keep()` true at the end:
+    the session stays attached until the page closes (it carries the page's emulation).
 
     Each Playwright call is an action of the trace, recorded with a DOM snapshot before
     and after, which the renderer takes by walking the whole document: waiting for
     history, re-measuring after each shot and the steps were about 150 such calls on a
     400-message chat, and their snapshots cost more renderer time than the shots. Looks
-    change nothing. A step scrolls the box, but each window it scrolls to is then a
-    screenshot, a Playwright call whose snapshots show the box where the step left it;
-    the history's scrolls to the top and the shots stay in the trace. Only for a box in
+    change nothing. A step scrolls the box to a window that is then pictured; the
+    pictures are in the bundle (chat-NNN.png, each with the range it shows), and the
+    history's scrolls to the top stay in the trace. Only for a box in
     the main frame (a session of ours evaluates there); the box is handed over as a
     window property that the page can read but not replace. Without a session, both
     are Playwright's evaluate.
@@ -213,7 +215,7 @@ async def _looks(page, box: _Container):
     if box.frame is not page.main_frame:
         yield
         return
-    async with devtools_session(page, optional=True) as devtools:
+    async with devtools_session(page, optional=True, keep=keep) as devtools:
         key = f"__evidenceCaptureBox{secrets.token_hex(8)}"
         try:
             if devtools is not None:
@@ -282,9 +284,11 @@ async def capture_chat(
     laps=None,
     status=None,
     tabs: FrontTab | None = None,
+    emulation: dict | None = None,
 ) -> None:
     """Capture the whole conversation of a chat page into `rec`'s capture directory,
-    pictures of at most `max_height` CSS px of it."""
+    pictures of at most `max_height` CSS px of it. `emulation`: the new_context keywords
+    of the page's context, which the camera repeats (chat_camera.py)."""
     from playwright.async_api import Error as PlaywrightError
 
     clock = _Clock(deadline)
@@ -301,14 +305,14 @@ async def capture_chat(
     async def front() -> None:
         await _to_front(page, box, tabs)
 
-    async with _looks(page, box):
+    camera = Camera(page, box, list(mask), metrics_override(emulation), CALL_LIMIT)
+    async with _looks(page, box, keep=lambda: camera.emulating):
         history = await _load_history(page, rec, box, clock, max_scrolls, Ticker(status), front)
         if laps:
             laps("chat_history")
         files = _SegmentFiles(rec)
         done, stop = _Pass(), None
         try:
-            camera = _Camera(page, box, list(mask))
             done = await _capture_pass(box, clock, camera, files, max_height, Ticker(status))
         except _Partial as partial:
             done, stop = partial.done, partial.reason
@@ -761,7 +765,7 @@ class _SegmentFiles:
 
 
 async def _capture_pass(
-    box: _Container, clock: _Clock, camera: _Camera, files: _SegmentFiles, cap: int, tick: Ticker
+    box: _Container, clock: _Clock, camera: Camera, files: _SegmentFiles, cap: int, tick: Ticker
 ) -> _Pass:
     """From the top to the bottom, each window starting where the last picture ended:
     segments and rows."""
@@ -772,7 +776,7 @@ class _CapturePass:
     """One pass over the conversation, a window per step, and where it is between steps."""
 
     def __init__(
-        self, box: _Container, clock: _Clock, camera: _Camera, files: _SegmentFiles, cap: int,
+        self, box: _Container, clock: _Clock, camera: Camera, files: _SegmentFiles, cap: int,
         tick: Ticker,
     ):
         self.box, self.clock, self.camera, self.files, self.cap = box, clock, camera, files, cap
@@ -907,14 +911,14 @@ class _CapturePass:
 
 
 async def _take(
-    box: _Container, clock: _Clock, camera: _Camera, step: dict, shift: int
+    box: _Container, clock: _Clock, camera: Camera, step: dict, shift: int
 ) -> _Segment | None:
     """A picture of the window `step` saw, and the range of the conversation it shows,
     from where the box was both before and after the shot and from the image itself;
     None if the box scrolled under the shot."""
     png = await clock.call(camera.shoot, step, clock)
     after = await clock.call(box.look, _GEOMETRY_JS)
-    if abs(after["top"] - step["top"]) > 1:
+    if abs(after["top"] - step["top"]) > 1 or not camera.intact(after):
         return None
     top, bottom, foreign = _pictured(step, after, png_size(png)[1], camera.how(step))
     if bottom - top < 1:
@@ -959,51 +963,6 @@ def _want(filled: list[float]) -> float:
     if not filled:
         return 0.5
     return 0.9 * statistics.median(filled)
-
-
-class _Camera:
-    """Screenshots of the box as it is scrolled, all through Playwright's own session.
-
-    Not through a DevTools session of our own: Page.captureScreenshot there, even of a
-    clip inside the viewport, replaces the page's device emulation (the 1280x900 screen
-    and viewport Playwright set on its session) with that session's none, and leaves it
-    so: the page then reports an 800x600 screen, and in the demo the window was 87 px
-    shorter than the viewport, so the first segment showed page background at its
-    bottom. (Tried again for speed: a third quicker per shot, and wrong.)
-    """
-
-    def __init__(self, page, box: _Container, mask: list[str]):
-        self.page, self.box = page, box
-        self.locators = [page.locator(m) for m in mask]
-
-    def how(self, step: dict) -> str:
-        """ "document" (the viewport of the page or frame that is the chat), "element"
-        (Playwright brings the box into view itself) or "clip" (the box's rectangle)."""
-        if self.box.is_document:
-            return "document"
-        if (
-            self.box.frame is not self.page.main_frame
-            or not step["inView"]
-            or step["rect"]["width"] < 1
-        ):
-            return "element"
-        return "clip"
-
-    async def shoot(self, step: dict, clock: _Clock) -> bytes:
-        page, box, mask = self.page, self.box, self.locators
-        timeout = max(1.0, min(CALL_LIMIT, clock.left())) * 1000
-        how = self.how(step)
-        if how == "document":
-            if box.frame is page.main_frame:
-                return await page.screenshot(mask=mask, mask_color=MASK_COLOR, timeout=timeout)
-            element = await box.frame.frame_element()
-            return await element.screenshot(mask=mask, mask_color=MASK_COLOR, timeout=timeout)
-        if how == "element":
-            # Playwright scrolls it into view and handles boxes taller than the window.
-            return await box.handle.screenshot(mask=mask, mask_color=MASK_COLOR, timeout=timeout)
-        return await page.screenshot(
-            clip=step["rect"], mask=mask, mask_color=MASK_COLOR, timeout=timeout, caret="initial"
-        )
 
 
 def _foreign(done: _Pass) -> list[tuple[int, _Segment]]:

@@ -74,6 +74,7 @@ class PageOptions:
     laps: Laps = field(default_factory=lambda: OFF.laps(""))  # the benchmark's phase timer
     status: Callable[[str], None] | None = None  # progress of long work (progress.Ticker)
     tabs: FrontTab = field(default_factory=EveryTime)  # shared by the session's targets
+    emulation: dict | None = None  # the context's viewport, screen and device (browserpool)
 
 
 class NetworkWatch:
@@ -714,6 +715,7 @@ async def _chat(page, target: Target, rec: Recorder, options: PageOptions, deadl
         laps=options.laps,
         status=options.status,
         tabs=options.tabs,
+        emulation=options.emulation,
     )
 
 

@@ -334,6 +334,7 @@ class Session:
             laps=laps,
             status=self.options.status,
             tabs=self.tabs,
+            emulation=self.pool.emulation(),
         )
         generation = self.pool.generation
         if self.pool.gone:

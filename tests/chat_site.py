@@ -92,10 +92,14 @@ async def run_chat(
     seconds=60.0,
     mask=(),
     after=None,
+    emulation=None,
 ):
-    """Open `url` in a fresh context, capture its chat, then run `after(page)`."""
+    """Open `url` in a fresh context (new_context keywords `emulation`, by default a
+    1280x900 viewport, which the camera is told as a session tells it), capture its
+    chat, then run `after(page)`."""
     rec = new_recorder(root, url)
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    emulation = emulation or {"viewport": {"width": 1280, "height": 900}}
+    context = await browser.new_context(**emulation)
     try:
         page = await context.new_page()
         await page.goto(url)
@@ -109,6 +113,7 @@ async def run_chat(
             max_scrolls=max_scrolls,
             deadline=deadline,
             mask=list(mask),
+            emulation=emulation,
         )
         finished = loop.time()
         if after:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from capture.browser import find_browser, launch_args
+from capture.chat_camera import Camera
 from capture.coverage import px
 from capture.png import decode_rows, png_size
 from capture.record import Recorder
@@ -154,9 +155,10 @@ def test_lazy_chat_transcript_has_every_message_once_in_order(capture, tmp_path)
 
 
 def test_segments_are_taken_without_changing_the_page_viewport(capture, tmp_path):
-    # Shots through a DevTools session of our own replaced Playwright's device emulation:
-    # the page was laid out at the browser window's size for the shot (and left there),
-    # which cost the demo's first segment its bottom 60 px.
+    # Shots through a DevTools session of our own without Playwright's device emulation
+    # on it replaced that emulation: the page was laid out at the browser window's size
+    # for the shot (and left there), which cost the demo's first segment its bottom 60 px.
+    # The camera's session now carries the same override and outlives the pass.
     async def after(page):
         seen.update(await page.evaluate(
             "() => ({view: [innerWidth, innerHeight], screen: [screen.width, screen.height]})"
@@ -171,7 +173,7 @@ def test_segments_are_taken_without_changing_the_page_viewport(capture, tmp_path
 
 def test_segment_shot_is_the_picture_playwright_takes_of_the_same_window(capture, tmp_path):
     # A segment is the box's window as Playwright pictures it, nothing else in the
-    # image (a DevTools session of our own was quicker per shot and changed the page).
+    # image, though our own DevTools session takes it (chat_camera.py).
     async def after(page):
         rect = await page.evaluate("""() => {
             const el = document.querySelector('#chat'); el.scrollTop = 0;
@@ -186,6 +188,58 @@ def test_segment_shot_is_the_picture_playwright_takes_of_the_same_window(capture
     assert first.scroll_top == 0
     ours = decode_rows((tmp_path / first.path).read_bytes())
     assert _same_pixels(ours, decode_rows(seen["playwright"]))
+
+
+def test_segments_at_another_scale_and_screen_are_playwright_pictures_and_keep_the_page(
+        capture, tmp_path):
+    # The camera's session repeats Playwright's whole override (viewport, screen, scale):
+    # a picture of it is Playwright's picture, and the page keeps its emulation after.
+    emulation = {"viewport": {"width": 1000, "height": 700}, "screen": {"width": 1440, "height": 1000},
+                 "device_scale_factor": 2}
+
+    async def after(page):
+        seen.update(await page.evaluate(
+            "() => ({view: [innerWidth, innerHeight], screen: [screen.width, screen.height],"
+            " dpr: devicePixelRatio})"))
+        rect = await page.evaluate("""() => {
+            const el = document.querySelector('#chat'); el.scrollTop = 0;
+            const r = el.getBoundingClientRect();
+            return {x: r.x, y: r.y, width: r.width, height: r.height}; }""")
+        await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+        seen["playwright"] = await page.screenshot(clip=rect, caret="initial")
+
+    seen = {}
+    rec, _, _ = capture("lazy.html", emulation=emulation, after=after)
+    assert {k: seen[k] for k in ("view", "screen", "dpr")} == {
+        "view": [1000, 700], "screen": [1440, 1000], "dpr": 2}
+    assert rec.capture.warnings == []
+    assert_segments_cover_the_conversation(rec, tmp_path)
+    first = segments(rec)[0]
+    assert first.scroll_top == 0
+    ours = decode_rows((tmp_path / first.path).read_bytes())
+    assert ours[0] == 2 * 480  # device pixels
+    assert _same_pixels(ours, decode_rows(seen["playwright"]))
+
+
+@pytest.fixture
+def through_devtools(monkeypatch):
+    """For each picture the camera tried through our own session: whether it got one."""
+    taken = []
+    real = Camera._through_devtools
+
+    async def counted(self, rect):
+        png = await real(self, rect)
+        taken.append(png is not None)
+        return png
+
+    monkeypatch.setattr(Camera, "_through_devtools", counted)
+    return taken
+
+
+def test_segments_go_through_our_session(capture, tmp_path, through_devtools):
+    # Otherwise the tests above would pass on Playwright's pictures alone.
+    rec, _, _ = capture("lazy.html")
+    assert len(through_devtools) >= len(segments(rec)) > 5 and all(through_devtools)
 
 
 def _same_pixels(a, b, slack: int = 2) -> bool:
@@ -257,8 +311,9 @@ def test_identical_messages_all_survive_also_when_grouped_by_day(capture, tmp_pa
     assert_segments_cover_the_conversation(rec, tmp_path)
 
 
-def test_masked_selectors_are_covered_in_every_segment(capture, tmp_path):
+def test_masked_selectors_are_covered_in_every_segment(capture, tmp_path, through_devtools):
     rec, _, _ = capture("repeated.html", mask=[".meta"])
+    assert through_devtools == []  # masks are Playwright's to paint
     for artifact in segments(rec):
         _, _, bpp, rows = decode_rows((tmp_path / artifact.path).read_bytes())
         # A masked region is a solid black run, wider than any glyph stroke.

@@ -35,10 +35,17 @@ async (el, arg, view) => {
     inView: isDoc || (() => { const r = el.getBoundingClientRect();
       return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth; })(),
   });
-  if (!arg.expect) {
-    // Screenshots are taken without Playwright's own wait for web fonts.
+  // The window is pictured right after this step returns, by our own DevTools session
+  // (chat_camera.py), which does not wait for web fonts as Playwright's screenshot does:
+  // rows scrolled into view may have started loading a font (a CJK face comes in many
+  // unicode-range files), and their text would be pictured blank or in a fallback face.
+  // True when it waited (the rows may have moved as the font came in).
+  const fonts = async () => {
+    if (doc.fonts.status === "loaded") return false;
     await Promise.race([doc.fonts.ready, new Promise((done) => setTimeout(done, 2000))]);
-  }
+    return true;
+  };
+  await fonts();
   let all = rows();
   if (arg.target === null && virtualized(all)) { await rendered(arg.want); all = rows(); }
   const ref = reference(all);
@@ -47,6 +54,7 @@ async (el, arg, view) => {
   if (expect) {
     const found = visible(all);
     if (sign(found) !== expect || arg.target === null) {
+      await fonts();
       return {stale: sign(found) !== expect, across, within: 0, ...state(all, found, ref)};
     }
   }
@@ -57,6 +65,7 @@ async (el, arg, view) => {
   all = rows();
   const virtual = virtualized(all);
   if (virtual) { await rendered(arg.want); all = rows(); }
+  if (await fonts()) all = rows();
   const same = ref.row && ref.row.isConnected && label(ref.row) === ref.text;
   const within = same ? offsetOf(ref.row) - ref.offset : 0;
   return {stale: false, across, within, virtual, ...state(all, visible(all), reference(all))};
