@@ -24,13 +24,14 @@ import re
 import stat
 import unicodedata
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .bundlepath import UnsafePath, bundle_path
 from .errors import UsageError
+from .hashing import Hashing, can_fork
 from .messages import t
 from .parts import MAX_PARTS, PartRecord, PartRecordError, PartsSorted, missing_part_of, sort_parts
 from .parts import parse as parse_part_record
@@ -56,6 +57,8 @@ from .limits import (  # noqa: E402 - next to the names they replace
 # Reads of 128 KiB: measured on 1 GiB, the copy out of the page cache costs half the
 # system time of 1-4 MiB reads (the block stays in the core's L2 cache for the hash).
 READ_BLOCK = 128 << 10
+# Below this a bundle hashes in a few milliseconds: not worth a child process.
+FORK_FROM_BYTES = 32 << 20
 
 _SUMS_LINE = re.compile(r"([0-9a-f]{64}) ([ *])(.*)", re.DOTALL)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -768,18 +771,19 @@ class _Verifier:
         sums_bytes = self._read(inv, SUMS, MAX_SUMS_BYTES)
         sums = parse_sums(sums_bytes, f) if sums_bytes is not None else None
 
-        # Start hashing now, so the pydantic import and validation below overlap with it.
+        # Start hashing now, so the pydantic import and validation below overlap with it:
+        # in a child process where that can be (hashing.py), for a directory (the
+        # offsets of a zip's file would be shared with the child) worth the fork.
         wanted = {p for p in (*raw_paths, *(sums or {})) if p in inv.files} - {MANIFEST, SUMS}
-        pool = ThreadPoolExecutor(max_workers=min(_workers(), max(1, len(wanted))))
+        rels = sorted(wanted, key=lambda rel: -inv.files[rel])
+        fork = (can_fork() and isinstance(self.source, _DirSource)
+                and sum(inv.files[rel] for rel in rels) >= FORK_FROM_BYTES)
+        hashing = Hashing(self.source.hash, rels, _workers(), _Unreadable, fork=fork)
         try:
-            futures: dict[str, Future] = {
-                rel: pool.submit(self.source.hash, rel)
-                for rel in sorted(wanted, key=lambda rel: -inv.files[rel])
-            }
             manifest = self._validate(raw, raw_paths) if manifest_bytes is not None and raw_ok else None
-            hashes = self._collect(futures, inv)
+            hashes = self._collect(hashing.futures, inv)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            hashing.close()
 
         _Comparison(f, inv, manifest, raw_paths, hashes).run(manifest_bytes, sums)
         timestamps = self._timestamps(inv, manifest_bytes)

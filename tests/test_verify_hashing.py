@@ -1,0 +1,113 @@
+"""verify's hashes from a child process (capture/hashing.py): the same results, the same
+exceptions, and nothing lost when the child dies.
+
+The child is forked, so these run in a subprocess of their own: a test process has
+threads of its own, and forking one is what can_fork refuses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from capture.verify import FORK_FROM_BYTES
+
+from .bundles import make_bundle
+
+SCRIPT = r"""
+import hashlib, json, os, signal, sys
+from capture.hashing import Hashing, can_fork
+
+class Unreadable(Exception):
+    pass
+
+root, parent = sys.argv[1], os.getpid()
+
+def hash_one(rel):
+    if rel == "bad":
+        raise Unreadable("is not a regular file")
+    if rel == "odd":
+        raise ValueError("something unexpected")
+    if rel == "die" and os.getpid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)  # the child dies; the parent must carry on
+    data = open(os.path.join(root, rel), "rb").read()
+    return len(data), hashlib.sha256(data).hexdigest()
+
+names = sorted(os.listdir(root)) + ["bad", "odd"]
+out = {"can_fork": can_fork()}  # a process with one thread, on Linux
+hashing = Hashing(hash_one, names, 2, Unreadable, fork=True)
+out["forked"] = hashing._reader is not None
+try:
+    for rel, future in hashing.futures.items():
+        try:
+            out[rel] = list(future.result(timeout=60))
+        except Exception as exc:
+            out[rel] = [type(exc).__name__, str(exc)]
+finally:
+    hashing.close()
+print(json.dumps(out))
+"""
+
+
+def _files(root: Path, names: list[str]) -> dict[str, bytes]:
+    root.mkdir()
+    made = {}
+    for n, name in enumerate(names):
+        made[name] = os.urandom(n * 70_001 + 1)
+        (root / name).write_bytes(made[name])
+    return made
+
+
+def _run(root: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(root)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_hashes_from_the_child_are_the_files_hashes(tmp_path):
+    made = _files(tmp_path / "files", [f"f{n:02d}" for n in range(12)])
+    out = _run(tmp_path / "files")
+    assert out["forked"] and out["can_fork"]
+    for name, data in made.items():
+        assert out[name] == [len(data), hashlib.sha256(data).hexdigest()]
+    assert out["bad"] == ["Unreadable", "is not a regular file"]
+    assert out["odd"] == ["ValueError", "something unexpected"]  # as a thread would raise it
+
+
+def test_a_child_that_dies_loses_no_hash(tmp_path):
+    made = _files(tmp_path / "files", ["a", "b", "die", "c", "d", "e"])
+    out = _run(tmp_path / "files")
+    assert out["forked"]
+    for name, data in made.items():
+        assert out[name] == [len(data), hashlib.sha256(data).hexdigest()], name
+
+
+def _verify(bundle: Path) -> subprocess.CompletedProcess:
+    evidence = Path(sys.executable).with_name("evidence")
+    command = [str(evidence)] if evidence.exists() else [sys.executable, "-m", "capture"]
+    return subprocess.run([*command, "verify", str(bundle), "--json"], capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_verify_of_a_bundle_hashed_in_a_child_names_the_changed_byte(tmp_path):
+    # Large enough for the child (FORK_FROM_BYTES): the verdicts are those of threads.
+    bundle = make_bundle(tmp_path / "b", n_captures=3, trace_bytes=FORK_FROM_BYTES + (1 << 20))
+    done = _verify(bundle)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["verdict"] == "INTACT"
+
+    trace = bundle / "trace.zip"
+    with trace.open("r+b") as handle:
+        handle.seek(FORK_FROM_BYTES // 2)
+        byte = handle.read(1)
+        handle.seek(FORK_FROM_BYTES // 2)
+        handle.write(bytes([byte[0] ^ 1]))
+    done = _verify(bundle)
+    report = json.loads(done.stdout)
+    assert done.returncode == 1 and report["verdict"] == "ALTERED"
+    assert [(f["path"], f["status"]) for f in report["files"]] == [("trace.zip", "altered")]
