@@ -7,6 +7,14 @@
 // over to us and back, and are decoded once, for the print.
 async ([quality, ready, keep]) => {
   const done = new Set(ready || []);
+  // A plain loop: Uint8Array.from with a function per byte took five times as long
+  // (0.17 s of the renderer's time for the 30,000 px page's copies).
+  const bytesOf = (dataUrl) => {
+    const text = atob(dataUrl.slice(dataUrl.indexOf(",") + 1));
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes;
+  };
   const path = (src) => { try { return decodeURIComponent(src); } catch (e) { return src; } };
   const images = [...document.querySelectorAll("img[data-print-px]")]
     .filter((img) => !done.has(path(img.getAttribute("src") || "")));
@@ -32,8 +40,7 @@ async ([quality, ready, keep]) => {
     const url = canvas.toDataURL("image/jpeg", quality);
     if (!url.startsWith("data:image/jpeg")) continue;
     // A blob from the data URL, not canvas.toBlob: with page scripts off, its callback never runs.
-    encoded.set(src, keep ? URL.createObjectURL(new Blob(
-      [Uint8Array.from(atob(url.split(",", 2)[1]), (c) => c.charCodeAt(0))], {type: "image/jpeg"})) : url);
+    encoded.set(src, keep ? URL.createObjectURL(new Blob([bytesOf(url)], {type: "image/jpeg"})) : url);
   }
   if (keep) return [...encoded];
   const swapped = images.filter((img) => encoded.has(img.getAttribute("src")));
