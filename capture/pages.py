@@ -16,6 +16,7 @@ from . import coverage
 from .coverage import MAX_PICTURED_HEIGHT
 from .devtools import devtools_session
 from .errors import first_line
+from .lazy import scroll_for_lazy_content
 from .manifest import Response, Tls
 from .messages import t
 from .phases import OFF, Laps
@@ -48,8 +49,6 @@ DOM_QUIET = 0.3  # seconds without a change to the document that count as "conte
 CONTENT_CAP = 10.0  # seconds at most for a loading indicator to go away
 DOM_BUSY_CAP = 2.0  # seconds at most for a document that keeps changing (tickers, live chats)
 CONTENT_POLL = 0.1
-LAZY_SCROLL_MAX_STEPS = 200
-LAZY_SCROLL_TIME = 15.0  # seconds at most for that scroll, whatever the page says its height is
 
 # Words of the pages shops show robots instead of their content.
 BOT_BLOCK_WORDS = re.compile(
@@ -294,33 +293,6 @@ async def perform_actions(page, target: Target, rec: Recorder, watch: NetworkWat
         except Exception as exc:
             rec.action("javascript", first_line(exc), outcome="warning")
             rec.warn("the plan's javascript failed")
-
-
-async def scroll_for_lazy_content(page, rec: Recorder, deadline: float) -> None:
-    """Scroll through the page once so lazy images load, then back to the top.
-
-    Bounded in steps and in time: the page's reported height may be anything."""
-    walk = page.evaluate(script("page_lazy_scroll"), LAZY_SCROLL_MAX_STEPS)
-    limit = max(1.0, min(LAZY_SCROLL_TIME, _remaining_ms(deadline, 0.3) / 1000))
-    try:
-        steps = await asyncio.wait_for(walk, limit)
-    except TimeoutError:
-        try:
-            await asyncio.wait_for(page.evaluate("window.scrollTo(0, 0)"), CALL_LIMIT)
-        except Exception:
-            pass
-        rec.action("scroll", f"scrolling for lazy content stopped after {limit:.1f} s (its share of "
-                   "the time limit); back to top", outcome="warning")
-        return
-    try:
-        await page.wait_for_function(
-            "Array.from(document.images).every(i => i.complete)",
-            timeout=min(2000, _remaining_ms(deadline, 0.2)),
-        )
-        images = "images loaded"
-    except Exception:
-        images = "some images still loading"
-    rec.action("scroll", f"scrolled the page in {steps} steps for lazy content, back to top; {images}")
 
 
 async def mask_locators(page, selectors: list[str], rec: Recorder):
@@ -604,7 +576,7 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
 
         await front()
         if target.full_page:
-            await scroll_for_lazy_content(page, rec, deadline)
+            await scroll_for_lazy_content(page, rec, lambda share: _remaining_ms(deadline, share))
         masks = await mask_locators(page, target.mask, rec)
         laps("lazy_scroll")
         if target.kind == "chat":

@@ -1,0 +1,63 @@
+"""Lazy content (capture/lazy.py): a page whose content loads on a scroll is scrolled
+through, whatever loads it (loading=lazy, an IntersectionObserver of the window, a
+scroll listener), and its last screen is captured loaded; a page on which nothing could
+load is not scrolled, and its record says so."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from capture.manifest import Manifest
+
+from .servers import SITES, QuietHandler, serve
+
+PAGES = ["native.html", "observer.html", "listener.html", "static.html", "box-listener.html"]
+
+
+@pytest.fixture(scope="module")
+def captured(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lazy") / "bundle"
+    with serve(partial(QuietHandler, directory=str(SITES / "lazyload"))) as url:
+        targets = [argument for page in PAGES for argument in ("--page", f"{url}/{page}")]
+        done = subprocess.run([sys.executable, "-m", "capture", "capture", *targets, "--no-trace",
+                               "--no-report", "--timeout", "60", "-o", str(out)],
+                              capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    manifest = Manifest.model_validate_json((out / "manifest.json").read_bytes())
+    return out, dict(zip(PAGES, manifest.captures, strict=True))
+
+
+def _text(out: Path, capture) -> str:
+    return (out / next(a.path for a in capture.artifacts if a.role == "text")).read_text("utf-8")
+
+
+def _scroll(capture) -> str:
+    [action] = [a for a in capture.actions if a.type == "scroll"]
+    return action.detail
+
+
+@pytest.mark.parametrize("page, loaded, why", [
+    ("native.html", "IMAGE {n} LOADED", "elements with loading=lazy"),
+    ("observer.html", "SECTION {n} LOADED", "1 IntersectionObserver of the window"),
+    ("listener.html", "SECTION {n} LOADED", "scroll listeners (scroll)"),
+])
+def test_content_that_loads_on_a_scroll_is_captured_loaded_to_the_last_screen(captured, page, loaded, why):
+    out, captures = captured
+    text = _text(out, captures[page])
+    assert all(loaded.format(n=n) in text for n in range(1, 21)), text[-800:]
+    assert _scroll(captures[page]).startswith("scrolled the page in ")
+    assert why in _scroll(captures[page])
+
+
+@pytest.mark.parametrize("page", ["static.html", "box-listener.html"])
+def test_a_page_on_which_nothing_loads_on_a_scroll_is_not_scrolled_and_says_so(captured, page):
+    # box-listener.html: a scroll listener and an observer of an inner box only, which
+    # scrolling the window does not move.
+    out, captures = captured
+    assert _scroll(captures[page]).startswith("not scrolled for lazy content: nothing on the page")
+    assert "第 20 部分" in _text(out, captures[page])
