@@ -171,16 +171,21 @@ def test_segments_are_taken_without_changing_the_page_viewport(capture, tmp_path
     assert_segments_cover_the_conversation(rec, tmp_path)
 
 
+async def playwright_picture_of_the_top(page) -> bytes:
+    """Playwright's own screenshot of the chat box scrolled to its top."""
+    rect = await page.evaluate("""() => {
+        const el = document.querySelector('#chat'); el.scrollTop = 0;
+        const r = el.getBoundingClientRect();
+        return {x: r.x, y: r.y, width: r.width, height: r.height}; }""")
+    await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+    return await page.screenshot(clip=rect, caret="initial")
+
+
 def test_segment_shot_is_the_picture_playwright_takes_of_the_same_window(capture, tmp_path):
     # A segment is the box's window as Playwright pictures it, nothing else in the
     # image, though our own DevTools session takes it (chat_camera.py).
     async def after(page):
-        rect = await page.evaluate("""() => {
-            const el = document.querySelector('#chat'); el.scrollTop = 0;
-            const r = el.getBoundingClientRect();
-            return {x: r.x, y: r.y, width: r.width, height: r.height}; }""")
-        await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
-        seen["playwright"] = await page.screenshot(clip=rect, caret="initial")
+        seen["playwright"] = await playwright_picture_of_the_top(page)
 
     seen = {}
     rec, _, _ = capture("lazy.html", after=after)
@@ -201,12 +206,7 @@ def test_segments_at_another_scale_and_screen_are_playwright_pictures_and_keep_t
         seen.update(await page.evaluate(
             "() => ({view: [innerWidth, innerHeight], screen: [screen.width, screen.height],"
             " dpr: devicePixelRatio})"))
-        rect = await page.evaluate("""() => {
-            const el = document.querySelector('#chat'); el.scrollTop = 0;
-            const r = el.getBoundingClientRect();
-            return {x: r.x, y: r.y, width: r.width, height: r.height}; }""")
-        await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
-        seen["playwright"] = await page.screenshot(clip=rect, caret="initial")
+        seen["playwright"] = await playwright_picture_of_the_top(page)
 
     seen = {}
     rec, _, _ = capture("lazy.html", emulation=emulation, after=after)
