@@ -5,10 +5,12 @@ loading=lazy, an IntersectionObserver of the viewport, or a scroll listener. Scr
 through the 30,000 px benchmark page, a screen per frame, took 1 s alone and 2 s beside
 other targets, and that page has none of these. So the page is first asked, passively
 (no hook in it, nothing it runs changes), whether anything could load on a scroll: its
-elements, and, through a DevTools session of our own, the IntersectionObserver objects
-in its heap and the listeners on its window, document, root and body. Only when none
-is there, or the page is no taller than the window, is the scroll left out; anything
-that cannot be told (no session, a page that does not answer, frames, web components)
+elements and style sheets, and, through a DevTools session of our own, the
+IntersectionObserver objects in its heap and the listeners on its window, document,
+root and body. Only when none is there, or the page is no taller than the window, is
+the scroll left out; anything that cannot be told (no session, a page that does not
+answer or has not finished loading, a wrapped IntersectionObserver, frames, web
+components, lazy-loader markup, content-visibility, a style sheet of another origin)
 means the scroll as before. Either way the record says which, and why.
 """
 
@@ -41,8 +43,9 @@ async def scroll_for_lazy_content(page, rec: Recorder, budget) -> None:
     if signs == []:
         images = await _images_loaded(page, budget)
         rec.action("scroll", "not scrolled for lazy content: nothing on the page loads on a scroll "
-                   "(no loading=lazy element, IntersectionObserver of the window, scroll listener "
-                   f"or frame), or it is no taller than the window; {images}")
+                   "(no loading=lazy element, lazy-loader markup, IntersectionObserver of the "
+                   "window, scroll listener, frame, web component or content-visibility), or it "
+                   f"is no taller than the window; {images}")
         return
     walk = page.evaluate(script("page_lazy_scroll"), LAZY_SCROLL_MAX_STEPS)
     limit = max(1.0, min(LAZY_SCROLL_TIME, budget(0.3) / 1000))
@@ -96,7 +99,7 @@ async def _ask(session) -> list[str] | None:
         return None if "exceptionDetails" in reply else reply["result"].get("objectId")
 
     found = await value(script("page_lazy_signs"))
-    if not isinstance(found, dict) or not isinstance(found.get("signs"), list):
+    if not isinstance(found, dict) or not isinstance(found.get("signs"), list) or not found.get("known"):
         return None
     if not found.get("scrollable"):
         return []

@@ -16,7 +16,8 @@ from capture.manifest import Manifest
 
 from .servers import SITES, QuietHandler, serve
 
-PAGES = ["native.html", "observer.html", "listener.html", "static.html", "box-listener.html"]
+PAGES = ["native.html", "observer.html", "listener.html", "static.html", "box-listener.html",
+         "wrapped-observer.html", "content-visibility.html", "closed-component.html"]
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,8 @@ def _scroll(capture) -> str:
     ("native.html", "IMAGE {n} LOADED", "elements with loading=lazy"),
     ("observer.html", "SECTION {n} LOADED", "1 IntersectionObserver of the window"),
     ("listener.html", "SECTION {n} LOADED", "scroll listeners (scroll)"),
+    # A wrapped constructor hides the observers from the heap query: not judged.
+    ("wrapped-observer.html", "SECTION {n} LOADED", ""),
 ])
 def test_content_that_loads_on_a_scroll_is_captured_loaded_to_the_last_screen(captured, page, loaded, why):
     out, captures = captured
@@ -61,3 +64,13 @@ def test_a_page_on_which_nothing_loads_on_a_scroll_is_not_scrolled_and_says_so(c
     out, captures = captured
     assert _scroll(captures[page]).startswith("not scrolled for lazy content: nothing on the page")
     assert "第 20 部分" in _text(out, captures[page])
+
+
+@pytest.mark.parametrize("page, why", [
+    ("content-visibility.html", "content-visibility"),  # laid out only near the window
+    ("closed-component.html", "web components"),  # a closed shadow root is not looked into
+])
+def test_a_page_whose_content_cannot_be_seen_from_outside_is_scrolled(captured, page, why):
+    _, captures = captured
+    detail = _scroll(captures[page])
+    assert detail.startswith("scrolled the page in ") and why in detail
