@@ -10,7 +10,7 @@ hashes on all cores while the parent validates.
 
 Only where forking is safe and cheap: Linux, and a process with no other thread (a
 thread holding a lock at the fork would leave the child waiting on it forever). The
-child imports nothing, hashes with the parent's own `hash_one` and file descriptors,
+child hashes with the parent's own `hash_one` and file descriptors,
 and writes one JSON line per file to a pipe; the parent turns the lines into futures.
 Whatever the child does not report (it died, or a file raised something unexpected)
 the parent hashes itself, so the results and the exceptions are those of threads.
@@ -49,7 +49,11 @@ class Hashing:
         if fork is None:
             fork = can_fork() and len(rels) > 1
         if fork:
-            self._fork(rels, workers)
+            try:
+                self._fork(rels, workers)
+            except BaseException:  # a Ctrl-C as it started: no child left behind
+                self.close()
+                raise
         else:
             self._pool = ThreadPoolExecutor(max_workers=min(workers, len(rels)))
             self.futures = {rel: self._pool.submit(hash_one, rel) for rel in rels}
@@ -71,15 +75,29 @@ class Hashing:
 
     def _fork(self, rels: list[str], workers: int) -> None:
         self.futures = {rel: Future() for rel in rels}
+        self.workers = workers
         read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            os.close(read_end)
-            _hash_and_report(self.hash_one, rels, workers, self.unreadable, write_end)
-        os.close(write_end)
-        self._child = pid
-        self._reader = threading.Thread(target=self._read, args=(read_end,), daemon=True)
-        self._reader.start()
+        parent = os.getpid()
+        # No Ctrl-C between the fork and the child's own handling of it (it would run
+        # the rest of verify a second time), nor before the parent knows its child.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            with self._lock:
+                pid = os.fork()
+                if pid == 0:  # the child: never returns
+                    try:
+                        os.close(read_end)
+                        _hash_and_report(self.hash_one, rels, workers, self.unreadable, write_end, blocked,
+                                         parent)
+                    finally:
+                        os._exit(1)
+                self._child = pid
+            os.close(write_end)
+            # Created with SIGINT blocked, as the reader keeps it: Ctrl-C is the main thread's.
+            self._reader = threading.Thread(target=self._read, args=(read_end,), daemon=True)
+            self._reader.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     def _read(self, fd: int) -> None:
         pending = b""
@@ -98,9 +116,11 @@ class Hashing:
                 except OSError:
                     pass
                 self._child = None
-            for rel, future in self.futures.items():
-                if not future.done() and not self._stopping:
-                    self._here(rel, future)
+            missing = [(rel, f) for rel, f in self.futures.items() if not f.done()]
+            if missing and not self._stopping:
+                with ThreadPoolExecutor(max_workers=min(self.workers, len(missing))) as pool:
+                    for rel, future in missing:
+                        pool.submit(self._here, rel, future)
 
     def _settle(self, line) -> None:
         rel, size, value = line
@@ -119,12 +139,19 @@ class Hashing:
             future.set_exception(exc)
 
 
-def _hash_and_report(hash_one, rels: list[str], workers: int, unreadable: type[Exception], fd: int):
+def _hash_and_report(hash_one, rels: list[str], workers: int, unreadable: type[Exception], fd: int,
+                     mask, parent: int) -> None:
     """The child's whole life: hash, report each file as it is done, exit."""
     code = 1
     try:
-        # Unwanted now: a Ctrl-C reaches the whole process group, and the parent kills us.
+        # A Ctrl-C reaches the whole process group: the parent stops us if it wants to.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        _die_with_parent(parent)
+        # The parent's terminal and pipes are its own: `verify | tee` ends when it does.
+        null = os.open(os.devnull, os.O_RDWR)
+        for std in (0, 1, 2):
+            os.dup2(null, std)
         with ThreadPoolExecutor(max_workers=min(workers, len(rels))) as pool:
             running = {pool.submit(hash_one, rel): rel for rel in rels}
             for future in as_completed(running):
@@ -142,3 +169,15 @@ def _hash_and_report(hash_one, rels: list[str], workers: int, unreadable: type[E
         code = 0
     finally:
         os._exit(code)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Killed with the parent (a timeout, SIGKILL), not left hashing gigabytes alone."""
+    try:
+        import ctypes  # noqa: PLC0415 - Linux only, and only in the child
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, ImportError):
+        pass
+    if os.getppid() != parent:  # gone before the request took hold
+        os._exit(1)

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from capture.verify import FORK_FROM_BYTES
@@ -111,3 +112,41 @@ def test_verify_of_a_bundle_hashed_in_a_child_names_the_changed_byte(tmp_path):
     report = json.loads(done.stdout)
     assert done.returncode == 1 and report["verdict"] == "ALTERED"
     assert [(f["path"], f["status"]) for f in report["files"]] == [("trace.zip", "altered")]
+
+
+ORPHAN = r"""
+import os, signal, sys, time
+from capture.hashing import Hashing
+
+class Unreadable(Exception):
+    pass
+
+def slow(rel):
+    time.sleep(60)  # the child would hash for a minute
+    return 0, ""
+
+hashing = Hashing(slow, ["a", "b"], 2, Unreadable, fork=True)
+print(hashing._child, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # the parent dies as under `timeout -s KILL`
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_the_child_dies_with_its_parent_and_does_not_hold_its_output():
+    # communicate() returns only when every holder of the pipe has closed it: the child
+    # has /dev/null for its output, so only the parent's death counts.
+    done = subprocess.run([sys.executable, "-c", ORPHAN], capture_output=True, text=True, timeout=30,
+                          check=False)
+    child = int(done.stdout.split()[0])
+    for _ in range(100):  # up to 10 s
+        if not _alive(child):
+            break
+        time.sleep(0.1)
+    assert not _alive(child)
