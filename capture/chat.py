@@ -54,6 +54,9 @@ CHATTER = 3  # requests back with nothing new at the top: the site is not sendin
 GRACE = 0.15  # a change at the top with no request seen: how long before it counts
 NUDGE = 0.2  # nothing in flight after a scroll to the top: scroll to it again this often
 CALL_LIMIT = 10.0  # one page.evaluate or screenshot; a hung page must not hang us
+# Seconds a step waits for web fonts still loading before its window is pictured, as
+# Playwright's screenshot waits for them (chat_camera.py), within the step's CALL_LIMIT.
+FONTS_WAIT = 4.0  # twice at most in a step
 STEP_ESTIMATE = 0.15  # seconds per capture step, to keep time for the capture itself
 WRITE_RESERVE = 0.3  # seconds kept for writing files at the end
 FOREIGN_SLACK = 2  # CSS px of a picture outside the box that sub-pixel layout explains
@@ -850,6 +853,7 @@ class _CapturePass:
             "expect": None if self.stale_retakes >= 3 and not self.finishing else self.last,
             "ref": self.ref,
             "want": _want(self.filled),
+            "fontsMs": FONTS_WAIT * 1000,
         }
 
     def _absorb(self, step: dict) -> int:

@@ -42,7 +42,7 @@ async (el, arg, view) => {
   // True when it waited (the rows may have moved as the font came in).
   const fonts = async () => {
     if (doc.fonts.status === "loaded") return false;
-    await Promise.race([doc.fonts.ready, new Promise((done) => setTimeout(done, 2000))]);
+    await Promise.race([doc.fonts.ready, new Promise((done) => setTimeout(done, arg.fontsMs))]);
     return true;
   };
   await fonts();
