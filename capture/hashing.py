@@ -36,7 +36,7 @@ class Hashing:
     close() when done (it also stops hashing that is no longer wanted)."""
 
     def __init__(self, hash_one: Callable[[str], tuple[int, str]], rels: list[str], workers: int,
-                 unreadable: type[Exception], fork: bool | None = None):
+                 unreadable: type[Exception], fork: bool):
         self.hash_one, self.unreadable = hash_one, unreadable
         self.futures: dict[str, Future] = {}
         self._pool: ThreadPoolExecutor | None = None
@@ -46,9 +46,7 @@ class Hashing:
         self._stopping = False
         if not rels:
             return
-        if fork is None:
-            fork = can_fork() and len(rels) > 1
-        if fork:
+        if fork:  # the caller asks can_fork(), and knows whether its files may be shared
             try:
                 self._fork(rels, workers)
             except BaseException:  # a Ctrl-C as it started: no child left behind
