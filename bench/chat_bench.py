@@ -25,6 +25,9 @@ from capture.browser import find_browser, launch_args
 from tests.chat_site import chat_site, new_recorder
 
 DELAY_MS = 100  # what lazy.html asks the history endpoint to wait per page
+# The page's context keywords, told to capture_chat as `evidence capture` tells it
+# (BrowserPool.emulation): without them its camera leaves every picture to Playwright.
+EMULATION = {"viewport": {"width": 1280, "height": 900}}
 
 
 async def _rounds(site: str, served: dict, messages: int, rounds: int, workdir: Path) -> list:
@@ -39,7 +42,7 @@ async def _rounds(site: str, served: dict, messages: int, rounds: int, workdir: 
         )
         try:
             for number in range(rounds):
-                page = await browser.new_page(viewport={"width": 1280, "height": 900})
+                page = await browser.new_page(**EMULATION)
                 url = f"{site}/lazy.html?n={messages}&delay={DELAY_MS}"
                 await page.goto(url)
                 rec = new_recorder(workdir / f"round-{number}", url)
@@ -47,7 +50,8 @@ async def _rounds(site: str, served: dict, messages: int, rounds: int, workdir: 
                 loop = asyncio.get_running_loop()
                 start = loop.time()
                 await capture_chat(
-                    page, rec, selector=None, max_scrolls=100_000, deadline=start + 600
+                    page, rec, selector=None, max_scrolls=100_000, deadline=start + 600,
+                    emulation=EMULATION,
                 )
                 took = loop.time() - start
                 loads = served["history"] - loads_before

@@ -249,7 +249,12 @@ def _targets_in_order(command: click.Command, ctx, args: list[str]) -> list[tupl
 @click.group(cls=Group, help="cmd.main", context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="evidence", cls=Option, help="opt.version")
 def main():
-    pass
+    import os
+
+    from .nodecache import use_node_compile_cache
+
+    # Every command that starts the browser starts Playwright's driver first.
+    use_node_compile_cache(os.environ)
 
 
 # --- capture ---------------------------------------------------------------------------
