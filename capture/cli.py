@@ -308,6 +308,18 @@ def _list_devices(ctx, _param, value):
 @option("--phase-log", type=click.Path(path_type=Path), metavar="FILE", hidden=True, help="opt.phase_log")
 @browser_options
 def capture_cmd(urls, orders, products, chats, pages, plan_path, out_dir, as_json, quiet, **options):
+    from .driverstart import start_early
+
+    # Before the imports below, which it overlaps (driverstart.py).
+    early = start_early()
+    try:
+        _capture(early, urls, orders, products, chats, pages, plan_path, out_dir, as_json, quiet, options)
+    finally:
+        if early is not None:
+            early.close()
+
+
+def _capture(early, urls, orders, products, chats, pages, plan_path, out_dir, as_json, quiet, options):
     from .output import print_run
     from .session import options_from_cli, run
 
@@ -322,7 +334,7 @@ def capture_cmd(urls, orders, products, chats, pages, plan_path, out_dir, as_jso
     if not as_json and not quiet:
         run_options.progress, run_options.status = console.line, console.status
     try:
-        result = run(run_options)
+        result = run(run_options, early)
     finally:
         console.done()
     print_run(result, as_json)

@@ -13,6 +13,7 @@ import asyncio
 import shutil
 import tempfile
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from . import __version__, environment
@@ -59,16 +60,21 @@ def _open_bundle(options: RunOptions) -> tuple[BundleWriter, Manifest | None]:
     return BundleWriter(Path(root)), manifest
 
 
-def run(options: RunOptions) -> RunResult:
-    """Capture every target into a bundle; the library entry point behind `evidence capture`."""
+def run(options: RunOptions, early=None) -> RunResult:
+    """Capture every target into a bundle; the library entry point behind `evidence capture`.
+    `early`: Playwright's driver already being started (driverstart.EarlyDriver), whose
+    loop the session then runs in; its caller closes it."""
     root = options.out_dir or default_out_dir()
     options.out_dir = root
     existed = Path(root).exists()
     writer, previous = _open_bundle(options)
-    session = Session(options, writer, previous)
+    session = Session(options, writer, previous, early)
     # Ctrl-C cancels the main task (Runner's SIGINT handling), so it saves what it has;
     # under a running loop (Playwright's sync API, a notebook) the work gets a thread.
-    runner = None if loop_running() else asyncio.Runner()
+    if early is not None:
+        runner = early.take()
+    else:
+        runner = None if loop_running() else asyncio.Runner()
     try:
         if runner is None:
             run_async(session.main)
@@ -104,8 +110,10 @@ def run(options: RunOptions) -> RunResult:
 
 
 class Session:
-    def __init__(self, options: RunOptions, writer: BundleWriter, previous: Manifest | None):
+    def __init__(self, options: RunOptions, writer: BundleWriter, previous: Manifest | None,
+                 early=None):
         self.options = options
+        self.early = early  # the driver, started before the imports (driverstart.py)
         self.writer = writer
         self.previous = previous
         self.interrupted = False
@@ -132,10 +140,8 @@ class Session:
     # -- the order of work --------------------------------------------------------------
 
     async def main(self) -> None:
-        from playwright.async_api import async_playwright
-
         self.main_task = asyncio.current_task()
-        async with async_playwright() as playwright:
+        async with self._driver() as playwright:
             self.laps("driver")
             self.pool = BrowserPool(playwright, self.options, self.tmp, self.say)
             try:
@@ -171,6 +177,20 @@ class Session:
                 shutil.rmtree(self.tmp, ignore_errors=True)
                 self.laps("close_browser")
                 self.phases.write()
+
+    @asynccontextmanager
+    async def _driver(self):
+        if self.early is None:
+            from playwright.async_api import async_playwright
+
+            async with async_playwright() as playwright:
+                yield playwright
+            return
+        playwright = await self.early.playwright()
+        try:
+            yield playwright
+        finally:
+            await playwright.stop()
 
     async def _start_manifest(self) -> None:
         if self.manifest is None:

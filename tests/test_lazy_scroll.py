@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from capture.asyncrun import run_async
 from capture.manifest import Manifest
 
 from .servers import SITES, QuietHandler, serve
@@ -74,3 +75,55 @@ def test_a_page_whose_content_cannot_be_seen_from_outside_is_scrolled(captured, 
     _, captures = captured
     detail = _scroll(captures[page])
     assert detail.startswith("scrolled the page in ") and why in detail
+
+
+class _SlowImages(QuietHandler):
+    """/img?ms=N: a picture after N ms (at most 5 s); anything else: a blank page."""
+
+    def do_GET(self):  # noqa: N802 - stdlib name
+        if self.path.startswith("/img"):
+            wait = min(int(self.path.rsplit("=", 1)[1]), 5000) / 1000
+            self.server.stopping.wait(wait)  # ends early when the server stops
+            body = (SITES / "lazyload" / "pic.svg").read_bytes()
+            kind = "image/svg+xml"
+        else:
+            body, kind = b"<!doctype html><title>images</title><body>", "text/html"
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the browser gave up on it
+
+
+async def _images_after(url: str, ms: int) -> tuple[str, bool]:
+    """What the image wait says about a picture arriving after `ms`, and whether the page
+    had it then: through our own session, as a capture waits."""
+    from playwright.async_api import async_playwright
+
+    from capture.browser import find_browser, launch_args
+    from capture.devtools import devtools_session
+    from capture.lazy import _images_loaded
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(find_browser().executable),
+                                           args=launch_args())
+        try:
+            page = await browser.new_page()
+            await page.goto(url)
+            await page.evaluate("(src) => { const i = new Image(); i.src = src; document.body.append(i); }",
+                                f"{url}/img?ms={ms}")
+            async with devtools_session(page) as session:
+                said = await _images_loaded(page, session, lambda share: 60_000 * share)
+            return said, await page.evaluate("() => document.images[0].complete")
+        finally:
+            await browser.close()
+
+
+@pytest.mark.parametrize("ms, said, complete", [(600, "images loaded", True),
+                                                  (4000, "some images still loading", False)])
+def test_images_still_coming_in_are_waited_for_a_bounded_while(ms, said, complete):
+    with serve(_SlowImages) as url:
+        assert run_async(lambda: _images_after(url, ms)) == (said, complete)
