@@ -91,6 +91,10 @@ _TAIL_JS = f"(el) => {_VIEW}.tail()"
 # The elements found stay in the page; only their description crosses over.
 _PLAIN_JS = "(r) => ({...r, found: r.found.map(({el, ...rest}) => rest)})"
 _MORE_JS = script("chat_more")
+# Whether there is such a control, as a look: a click on one is a Playwright action
+# (in the trace), and so was the search for it before every load, with two DOM
+# snapshots of the whole conversation each time, though almost no chat has one.
+_MORE_SEEN_JS = f"(el) => !!(\n{_MORE_JS}\n)(el)"
 _FIRST_JS = "(r) => (r.found[0] || {}).el || null"
 
 
@@ -635,6 +639,8 @@ class _Loader:
 
         if self.history.clicks >= self.max_scrolls:
             return
+        if not await self._more_seen():
+            return
         found = await self.clock.call(self.box.handle.evaluate_handle, _MORE_JS, limit=5.0)
         control = found.as_element()
         if control is None:
@@ -662,6 +668,8 @@ class _Loader:
         """A "load more" control still there when nothing more came: say so."""
         if self.history.stopped or not self.history.clicks:
             return
+        if not await self._more_seen():
+            return
         found = await self.clock.call(self.box.handle.evaluate_handle, _MORE_JS, limit=5.0)
         control = found.as_element()
         if control is not None:
@@ -670,6 +678,9 @@ class _Loader:
                 f"{text!r} was still shown after {_plural(self.history.clicks, 'click')} "
                 "with nothing more arriving"
             )
+
+    async def _more_seen(self) -> bool:
+        return bool(await self.clock.call(self.box.look, _MORE_SEEN_JS, limit=5.0))
 
     async def _wheel_up(self) -> None:
         """Turn the mouse wheel up over the box: some chats load older messages on
