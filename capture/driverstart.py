@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 
 SPAWN_TURNS = 20  # turns of the loop: the process is spawned by the second or third
-START_LIMIT = 30.0  # seconds a driver nobody took may take to start before it is stopped
+# Seconds a driver still starting is waited for, to be stopped in order, when the run
+# ends before using it (a refused command line): bounded, as that run only says one line.
+STOP_WAIT = 5.0
 
 
 async def _turns(count: int) -> None:
@@ -33,42 +35,57 @@ def start_early() -> EarlyDriver | None:
 
 class EarlyDriver:
     """The driver being started in `runner`'s loop (which the session then runs in).
-    Made where no loop runs in this thread."""
+    Made where no loop runs in this thread. The session stops the driver when it ends
+    (`stop()`); `close()`, always called by whoever made it, stops it if the session did
+    not (a refused run, a Ctrl-C before the session began) and then closes the loop."""
 
     def __init__(self) -> None:
         from playwright.async_api import async_playwright
 
         self.runner = asyncio.Runner()
         self.task: asyncio.Task = self.runner.get_loop().create_task(async_playwright().start())
-        self.taken = False
-        self.closed = False
-        self.runner.run(_turns(SPAWN_TURNS))
+        self.taken = self.stopped = self.closed = False
+        try:
+            self.runner.run(_turns(SPAWN_TURNS))
+        except BaseException:  # a Ctrl-C this early: no one else holds it to close
+            self.close()
+            raise
 
     def take(self) -> asyncio.Runner:
-        """The runner to run the session in; its `playwright()` awaits the driver."""
+        """The runner to run the session in, once; its `playwright()` awaits the driver."""
+        if self.taken or self.closed:
+            raise RuntimeError("this early driver was handed over already")
         self.taken = True
         return self.runner
 
     async def playwright(self):
-        return await self.task
+        # Shielded: a Ctrl-C while it still starts must not cut the start half-way
+        # (close() then stops it in order).
+        return await asyncio.shield(self.task)
+
+    async def stop(self) -> None:
+        """Stop the driver as Playwright stops it, once it has started (boundedly)."""
+        if self.stopped:
+            return
+        self.stopped = True
+        # A start cancelled half-way leaves its Node process running for as long as
+        # this process lives: let it finish first.
+        try:
+            playwright = await asyncio.wait_for(asyncio.shield(self.task), STOP_WAIT)
+        except BaseException:  # it never started, or hangs: nothing to stop in order
+            self.task.cancel()
+            return
+        await playwright.stop()
 
     def close(self) -> None:
-        """End what was not handed over: the driver, then the loop."""
+        """Stop the driver if nobody did, then close the loop; safe to call again."""
         if self.closed:
             return
         self.closed = True
         try:
-            if not self.taken:
-                self.runner.run(self._stop())
+            if not self.stopped:
+                self.runner.run(self.stop())
+        except BaseException:  # a second Ctrl-C: the process ends, and its driver with it
+            pass
         finally:
             self.runner.close()
-
-    async def _stop(self) -> None:
-        # Let it finish starting, then stop it as Playwright stops it: a start cancelled
-        # half-way leaves its Node process running for as long as this process lives.
-        try:
-            playwright = await asyncio.wait_for(asyncio.shield(self.task), START_LIMIT)
-        except BaseException:  # it never started, or hung: nothing to stop in order
-            self.task.cancel()
-            return
-        await playwright.stop()

@@ -25,6 +25,7 @@ LAZY_SCROLL_MAX_STEPS = 200
 LAZY_SCROLL_TIME = 15.0  # seconds at most for that scroll, whatever the page says its height is
 LOOK_LIMIT = 5.0  # seconds for the look that decides; past it, the page is scrolled through
 IMAGES_LIMIT = 2.0  # seconds at most for images still loading after the scroll
+IMAGES_SLACK = 0.5  # seconds past that for the answer to come back from the page
 # Events a lazy loader listens to on the window to see it scrolled.
 SCROLL_EVENTS = frozenset({"scroll", "scrollend", "wheel", "mousewheel", "DOMMouseScroll", "touchmove"})
 _GROUP = "evidence-capture-lazy"
@@ -89,14 +90,24 @@ async def _images_loaded(page, session, budget) -> str:
         if session is None:
             await page.wait_for_function(_IMAGES_JS, timeout=limit)
             return "images loaded"
-        reply = await asyncio.wait_for(session.send("Runtime.evaluate", {
-            "expression": f"({_IMAGES_WAIT_JS})({int(limit)})", "returnByValue": True,
-            "awaitPromise": True}), limit / 1000 + 1.0)
-        if reply.get("result", {}).get("value") is True:
+        if await asyncio.wait_for(_wait_in_own_world(session, limit), limit / 1000 + IMAGES_SLACK):
             return "images loaded"
     except Exception:
         pass
     return "some images still loading"
+
+
+async def _wait_in_own_world(session, limit_ms: float) -> bool:
+    # A world of our own in the page's main frame: the same document, but the page's
+    # own replacements of setTimeout, Array.from or Promise are not there to stall the
+    # wait or make it say loaded.
+    tree = await session.send("Page.getFrameTree")
+    world = await session.send("Page.createIsolatedWorld", {
+        "frameId": tree["frameTree"]["frame"]["id"], "worldName": "evidence-capture-images"})
+    reply = await session.send("Runtime.evaluate", {
+        "expression": f"({_IMAGES_WAIT_JS})({int(limit_ms)})", "returnByValue": True,
+        "awaitPromise": True, "contextId": world["executionContextId"]})
+    return reply.get("result", {}).get("value") is True
 
 
 async def _lazy_signs(session) -> list[str] | None:

@@ -100,7 +100,7 @@ def run(options: RunOptions, early=None) -> RunResult:
         session.interrupted = True
     finally:
         try:
-            if runner is not None:
+            if runner is not None and early is None:  # an early driver's maker closes it
                 runner.close()
         except Exception:
             pass
@@ -190,7 +190,7 @@ class Session:
         try:
             yield playwright
         finally:
-            await playwright.stop()
+            await self.early.stop()
 
     async def _start_manifest(self) -> None:
         if self.manifest is None:

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from capture.driverstart import EarlyDriver, start_early
 
@@ -126,3 +129,27 @@ def test_a_run_refused_after_the_driver_started_says_one_line_and_leaves_no_proc
     assert len(lines) == 1 and "not empty" in lines[0], done.stderr
     assert (taken / "earlier.txt").read_text() == "earlier evidence"
     assert _gone(marker)
+
+
+@pytest.mark.parametrize("after", [0.05, 0.2, 0.4, 0.8])
+def test_ctrl_c_around_the_early_start_ends_cleanly(tmp_path, site, after):
+    # Wherever it lands (the imports, the loop's first turns, the driver still starting,
+    # the session's first steps), a Ctrl-C leaves no traceback, no asyncio complaint and
+    # no process behind.
+    marker = secrets.token_hex(8)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "capture", "capture", "--page", f"{site}/hello.html", "--no-trace",
+         "-o", str(tmp_path / "bundle")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "EVIDENCE_TEST_MARK": marker},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    # Python's own start (-2: the signal's default, before Python handles it; 130: while
+    # it imports), then the session's "interrupted" or Click's "Aborted!" (1).
+    assert proc.returncode in (-2, 0, 1, 130), stdout + stderr
+    for complaint in ("Traceback", "Task was destroyed", "Exception ignored", "never awaited"):
+        assert complaint not in stderr, stderr
+    assert _gone(f"EVIDENCE_TEST_MARK={marker}")

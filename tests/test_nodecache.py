@@ -50,3 +50,26 @@ def test_a_capture_run_compiles_the_driver_into_the_cache(tmp_path, site):
     cached = [p for p in (tmp_path / "cache" / "evidence-capture" / "node-compile-cache").rglob("*")
               if p.is_file()]
     assert cached and sum(p.stat().st_size for p in cached) > 100_000
+
+
+@pytest.mark.parametrize("how", ["writable by others", "a link", "relative base"])
+def test_a_cache_directory_that_is_not_only_ours_is_not_used(tmp_path, monkeypatch, how):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    base = tmp_path / "cache"
+    ours = base / "evidence-capture"
+    if how == "writable by others":
+        (ours / "node-compile-cache").mkdir(parents=True)
+        (ours / "node-compile-cache").chmod(0o777)
+    elif how == "a link":
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir(mode=0o700)
+        ours.mkdir(parents=True, mode=0o700)
+        (ours / "node-compile-cache").symlink_to(elsewhere)
+    environ = {"XDG_CACHE_HOME": "cache" if how == "relative base" else str(base)}
+    use_node_compile_cache(environ)
+    if how == "relative base":  # ignored, as XDG says: the home's .cache instead
+        assert environ[VARIABLE] == str(tmp_path / "home" / ".cache" / "evidence-capture"
+                                         / "node-compile-cache")
+        assert not (tmp_path / "cache").exists()
+    else:
+        assert VARIABLE not in environ
