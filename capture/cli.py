@@ -5,6 +5,8 @@ Nothing heavy is imported at module level so `evidence --help` stays fast.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import sys
 import unicodedata
@@ -188,6 +190,20 @@ class Group(_CommandHelp, click.Group):
 
 
 def browser_options(fn):
+    """The options of the commands that start a browser, and, before each of them runs,
+    the compile cache for the Playwright driver it starts first (nodecache.py): only
+    those commands touch the user's cache directory, and not for their --help."""
+
+    command = fn
+
+    @functools.wraps(command)
+    def starts_a_browser(*args, **kwargs):
+        from .nodecache import use_node_compile_cache
+
+        use_node_compile_cache(os.environ)
+        return command(*args, **kwargs)
+
+    fn = starts_a_browser
     fn = option("--browser-executable", metavar="PATH", help="opt.browser_executable")(fn)
     fn = option("--browser-endpoint", metavar="WS_URL", envvar="EVIDENCE_BROWSER_ENDPOINT",
                 help="opt.browser_endpoint")(fn)
@@ -249,12 +265,7 @@ def _targets_in_order(command: click.Command, ctx, args: list[str]) -> list[tupl
 @click.group(cls=Group, help="cmd.main", context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="evidence", cls=Option, help="opt.version")
 def main():
-    import os
-
-    from .nodecache import use_node_compile_cache
-
-    # Every command that starts the browser starts Playwright's driver first.
-    use_node_compile_cache(os.environ)
+    pass
 
 
 # --- capture ---------------------------------------------------------------------------

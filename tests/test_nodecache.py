@@ -73,3 +73,13 @@ def test_a_cache_directory_that_is_not_only_ours_is_not_used(tmp_path, monkeypat
         assert not (tmp_path / "cache").exists()
     else:
         assert VARIABLE not in environ
+
+
+@pytest.mark.parametrize("args", [["verify", "no-such-bundle"], ["capture", "--help"], ["schema"]])
+def test_commands_that_start_no_browser_leave_the_cache_directory_alone(tmp_path, args):
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop(VARIABLE, None)
+    done = subprocess.run([sys.executable, "-m", "capture", *args], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=tmp_path)
+    assert done.returncode in (0, 1, 2, 3, 4), done.stderr
+    assert not (tmp_path / "cache").exists()
