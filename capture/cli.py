@@ -21,6 +21,27 @@ from .messages import MESSAGES, language, t
 from .progress import Console
 
 
+class Finished(SystemExit):
+    """A command's last word: everything it owes is written and nothing of it runs on
+    (verify: no file written, its hashing child reaped). The console script then ends the
+    process at once (entry); under Click's test runner it is a plain SystemExit."""
+
+
+def entry() -> None:
+    """The console script and `python -m capture`: main(), with the quick end Finished
+    asks for. Tearing the interpreter down after verify costs about 25 ms (freeing
+    pydantic's validators, the modules), 6 % of a 1 GiB verify; nothing in it is needed."""
+    try:
+        main(prog_name="evidence")
+    except Finished as done:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            raise SystemExit(done.code) from None  # a closed pipe: Python's own ending, as before
+        os._exit(done.code if isinstance(done.code, int) else ExitCode.EVIDENCE_FAILED)
+
+
 def _fail(exc: Exception) -> None:
     for line in str(exc).splitlines() or [t("error.failed")]:
         click.echo(t("error.prefix", line=line), err=True)
@@ -374,7 +395,7 @@ def verify_cmd(bundles, expect, tsa_cas, as_json, quiet):
     finally:
         console.done()
     print_verification(report, as_json)
-    sys.exit(report.exit_code)
+    raise Finished(int(report.exit_code))
 
 
 # --- report, pack ----------------------------------------------------------------------

@@ -730,6 +730,38 @@ def test_cli_json_is_a_verification_report(bundle, tmp_path):
     assert report.verdict == "ALTERED" and report.files[0].path == SHOT
 
 
+def _verify_process(how: str, *args) -> subprocess.CompletedProcess:
+    if how == "console script":
+        script = Path(sys.executable).with_name("evidence")
+        if not script.exists():
+            pytest.skip("no console script next to this Python")
+        command = [str(script)]
+    else:
+        command = [sys.executable, "-m", "capture"]
+    return subprocess.run([*command, "verify", *map(str, args)], capture_output=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("how", ["console script", "python -m capture"])
+def test_the_process_ends_quickly_with_its_whole_verdict_and_exit_code(tmp_path, how):
+    # verify ends its process without the interpreter's teardown (cli.Finished): what it
+    # printed must still all be there, far more than a pipe holds, with the exit code.
+    root = make_bundle(tmp_path / "bundle", n_captures=80)
+    intact = _verify_process(how, root, "--json")
+    assert intact.returncode == 0, intact.stderr
+    assert VerificationReport.model_validate_json(intact.stdout).verdict == "INTACT"
+    listed = sorted(p for p in bundle_files(root) if p not in ("manifest.json", "SHA256SUMS"))
+    for rel in listed:
+        flip_byte(root / rel, 0)
+    altered = _verify_process(how, root, "--json")
+    assert altered.returncode == 1, altered.stderr
+    assert len(altered.stdout) > 1 << 16  # beyond one pipe buffer
+    report = VerificationReport.model_validate_json(altered.stdout)
+    assert sorted(f.path for f in report.files if f.status == "altered") == listed
+    text = _verify_process(how, root)
+    assert text.returncode == 1 and text.stdout.decode().splitlines()[-1].startswith("ALTERED:")
+    assert _verify_process(how, tmp_path / "nowhere").returncode == 2
+
+
 def test_cli_missing_path_exits_2_with_one_line(tmp_path):
     result = CliRunner().invoke(main, ["verify", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
