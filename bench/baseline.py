@@ -5,6 +5,8 @@ a 1280x900 viewport; for each URL in turn: go to it, take a full-page screenshot
 it. Nothing else: no DOM, no MHTML, no HAR, no trace, no report, no chat scrolling.
 
     python bench/baseline.py URL ...    prints one JSON object: {url: sha256 of the PNG}
+    python bench/baseline.py --imports-only   prints {"peak_mib": ...} once imported: the
+                                              memory it needs before it does anything
 
 Run as its own process so that its start-up and browser launch count the same way as
 `evidence capture` and `shot-scraper multi`, which are run the same way.
@@ -38,4 +40,9 @@ def main(urls: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:] == ["--imports-only"]:
+        from capture.phases import own_peak_mib
+
+        print(json.dumps({"peak_mib": own_peak_mib()}))
+    else:
+        main(sys.argv[1:])

@@ -293,6 +293,42 @@ def phase_totals(path: Path) -> dict[str, dict[str, float]]:
     return totals
 
 
+START_UP = ("driver", "launch", "environment")
+
+
+def start_up_peak_mib(path: Path) -> float | None:
+    """The tool's own peak memory once started (imports, driver, browser), before any target."""
+    records = json.loads(path.read_text(encoding="utf-8"))["phases"]
+    peaks = [r["peak_mib"] for r in records
+             if r["target"] == "session" and r["phase"] in START_UP and r.get("peak_mib") is not None]
+    return max(peaks) if peaks else None
+
+
+IMPORT_FLOORS = {  # what each program holds in memory only by importing what it imports
+    "python alone": ["-c", "from capture.phases import own_peak_mib; print(own_peak_mib())"],
+    "Playwright (baseline's)": [str(HERE / "baseline.py"), "--imports-only"],
+    "pydantic + manifest models": [
+        "-c", "import capture.manifest; from capture.phases import own_peak_mib; print(own_peak_mib())"],
+}
+
+
+def import_floors(repeats: int = 3) -> dict[str, float]:
+    """Peak memory (MiB) of a Python that only imports: median of a few runs each."""
+    floors = {}
+    for name, args in IMPORT_FLOORS.items():
+        values = []
+        for _ in range(repeats):
+            done = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=60, check=False)
+            try:
+                value = json.loads(done.stdout)
+                values.append(float(value["peak_mib"] if isinstance(value, dict) else value))
+            except (ValueError, TypeError, KeyError):
+                break
+        if values:
+            floors[name] = statistics.median(values)
+    return floors
+
+
 # --- the rounds --------------------------------------------------------------------------------
 
 
@@ -378,6 +414,9 @@ class Bench:
                 profile["phases"]["process.before_session"] = {
                     "wall": elapsed - profile["phases"]["session.total"]["wall"],
                     "cpu_own": 0.0, "cpu_children": 0.0}
+                started_peak = start_up_peak_mib(phase_log(out))
+                if started_peak is not None:
+                    profile["peak_mib_after_start_up"] = started_peak
         except (CommandFailed, OSError, ValueError) as exc:
             self.failures[name] = str(exc)
             self.say(f"  {name}: FAILED, left out from now on: {exc}")
@@ -440,7 +479,7 @@ def _median_profile(profiles: list[dict]) -> dict:
         if isinstance(value, dict):
             result[key] = {k: statistics.median(p[key][k] for p in profiles) for k in value}
         elif isinstance(value, (int, float)) and value is not None:
-            result[key] = statistics.median(p[key] for p in profiles)
+            result[key] = statistics.median(p[key] for p in profiles if p.get(key) is not None)
     return result
 
 
@@ -491,6 +530,26 @@ def _check(value: float | None, rule: tuple[str, float]) -> bool | None:
     return value <= bound if op == "<=" else value < bound
 
 
+def _memory_long(bench: Bench, peak: dict, floors: dict) -> dict:
+    """The memory target's two runs split into what importing costs and what the run adds:
+    the baseline's floor measured apart (bench/baseline.py --imports-only), the tool's from
+    its own phase log (its peak once started, before the first target)."""
+    profiles = bench.profiles.get("capture_long") or []
+    started = [p["peak_mib_after_start_up"] for p in profiles if p.get("peak_mib_after_start_up")]
+    memory: dict = {"import_floor_mib": floors}
+    base_floor = floors.get("Playwright (baseline's)")
+    if peak.get("baseline_long") and base_floor:
+        memory["baseline"] = {"after_imports": base_floor, "peak": peak["baseline_long"],
+                              "run_adds": peak["baseline_long"] - base_floor}
+    if peak.get("capture_long") and started:
+        after = statistics.median(started)
+        memory["capture"] = {"after_start_up": after, "peak": peak["capture_long"],
+                             "run_adds": peak["capture_long"] - after}
+    if memory.get("baseline", {}).get("run_adds", 0) > 0 and "capture" in memory:
+        memory["run_share_ratio"] = memory["capture"]["run_adds"] / memory["baseline"]["run_adds"]
+    return memory
+
+
 def summarise(bench: Bench, verify: dict, chat: dict, meta: dict) -> dict:
     median = {name: statistics.median(values) for name, values in bench.seconds.items()}
     vm = verify.get("median_seconds", {})
@@ -520,6 +579,9 @@ def summarise(bench: Bench, verify: dict, chat: dict, meta: dict) -> dict:
     peak = {name: statistics.median(v) for name, v in bench.peak_mib.items()}
     if peak.get("capture_long") and peak.get("baseline_long"):
         ratios["peak_memory_capture_over_baseline_long"] = peak["capture_long"] / peak["baseline_long"]
+    memory = _memory_long(bench, peak, meta.get("import_floor_mib") or {})
+    if memory.get("run_share_ratio") is not None:
+        ratios["peak_memory_run_share_over_baseline_long"] = memory["run_share_ratio"]
     cpu = {name: statistics.median(v) for name, v in bench.cpu.items()}
     for top, bottom in (("capture", "baseline"), ("capture_pages", "baseline_pages")):
         if cpu.get(top) and cpu.get(bottom):
@@ -542,6 +604,7 @@ def summarise(bench: Bench, verify: dict, chat: dict, meta: dict) -> dict:
         "machine_cpu_seconds": bench.cpu,
         "median_process_cpu_seconds": {name: _median_kinds(runs) for name, runs in bench.processes.items()},
         "median_peak_mib": {name: statistics.median(v) for name, v in bench.peak_mib.items()},
+        "memory_long": memory,
         "peak_mib": bench.peak_mib,
         "ratios": ratios,
         "paired_ratios_median": paired,
@@ -610,6 +673,14 @@ def print_table(results: dict, out=print) -> None:
         if name in peaks:
             label = f"peak memory MiB, 30 000 px page, {name.split('_')[0]}"
             out(f"  {label:<50}{peaks[name]:>8.1f}")
+    memory = results.get("memory_long") or {}
+    for side, floor_name in (("baseline", "after_imports"), ("capture", "after_start_up")):
+        if side in memory:
+            row = memory[side]
+            label = f"  {side}: {floor_name.replace('_', ' ')} + what the run adds"
+            out(f"  {label:<50}{row[floor_name]:>8.1f}{row['run_adds']:>8.1f}")
+    for name, value in (memory.get("import_floor_mib") or {}).items():
+        out(f"  {'    imported only: ' + name:<50}{value:>8.1f}")
     out("")
     out("ratios")
     for name, value in ratios.items():
@@ -749,6 +820,7 @@ def main() -> None:
     browser_version = subprocess.run([executable, "--version"], capture_output=True, text=True,
                                      check=False).stdout.strip()
     meta = {
+        "import_floor_mib": import_floors(),
         "rounds": args.rounds,
         "quick": args.quick,
         "cpus": os.cpu_count(),

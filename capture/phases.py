@@ -1,7 +1,7 @@
 """Where a run's time goes: wall clock and CPU per phase, for the benchmark.
 
 `evidence capture --phase-log FILE` writes one JSON record per phase of every target and
-of the session. Each target keeps a lap timer: a call `laps("settle_network")` closes the
+of the session, with this process's peak memory as the phase ends. Each target keeps a lap timer: a call `laps("settle_network")` closes the
 phase that began at the previous call. CPU is taken twice: this process (Python, the
 event loop, redaction, hashing) and its child processes (Playwright's driver and the
 browser, read from /proc where there is one). With several targets at once, the child
@@ -76,6 +76,18 @@ def _children_cpu(root: int) -> float | None:
     return ticks / TICKS
 
 
+def own_peak_mib() -> float | None:
+    """This process's peak resident memory so far (VmHWM), in MiB; None without /proc."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def _sample() -> tuple[float, float, float | None]:
     return time.monotonic(), time.process_time(), _children_cpu(os.getpid())
 
@@ -106,6 +118,9 @@ class PhaseLog:
             "wall": round(after[0] - before[0], 4),
             "cpu_own": round(after[1] - before[1], 4),
             "cpu_children": None if children is None else round(children, 4),
+            # Where memory peaks: the high-water mark as this phase ends (the benchmark's
+            # memory target is this process's own peak).
+            "peak_mib": own_peak_mib(),
         })
 
     def write(self) -> None:

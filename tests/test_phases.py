@@ -1,0 +1,42 @@
+"""The benchmark's phase log (capture/phases.py): each phase's record carries the
+process's peak memory as it ends, which only rises, and rises with what the phase held."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from capture.phases import PhaseLog, own_peak_mib
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+def test_each_phase_records_the_peak_memory_it_reached(tmp_path):
+    log = PhaseLog(tmp_path / "phases.json")
+    laps = log.laps("01-page")
+    laps("small")
+    held = bytearray(64 << 20)  # touched: a real 64 MiB of resident memory
+    held[:: 4096] = b"\1" * len(held[:: 4096])
+    laps("large")
+    del held
+    laps("after")
+    log.write()
+    records = json.loads((tmp_path / "phases.json").read_text(encoding="utf-8"))["phases"]
+    assert [(r["target"], r["phase"]) for r in records] == [
+        ("01-page", "small"), ("01-page", "large"), ("01-page", "after"), ("session", "total")]
+    peaks = [r["peak_mib"] for r in records]
+    assert all(isinstance(p, float) and p > 0 for p in peaks)
+    # A high-water mark: it does not go down, beyond the kernel's batched accounting.
+    assert all(later >= earlier - 1 for earlier, later in zip(peaks, peaks[1:]))
+    assert peaks[1] - peaks[0] >= 60  # the 64 MiB held during "large"
+    assert own_peak_mib() >= peaks[-1]
+
+
+def test_no_log_means_no_reading(tmp_path):
+    log = PhaseLog()
+    laps = log.laps("01-page")
+    laps("anything")
+    log.write()
+    assert log.records == [] and list(tmp_path.iterdir()) == []
