@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -137,6 +139,27 @@ def test_fresh_bundle_verifies_and_sha256sum_agrees(basic_bundle):
     assert verify(out).verdict == "INTACT"
     done = subprocess.run(["sha256sum", "--strict", "-c", "SHA256SUMS"], cwd=out, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
+
+
+def test_a_run_that_ends_quickly_leaves_no_temporary_file_and_a_complete_bundle(tmp_path, bad_site):
+    # `python -m capture` freezes the collector's heap at the end (cli.entry): finalisers,
+    # atexit and the browser's own clean-up must still leave nothing behind.
+    # A short path: Chromium's profile holds a socket, and a socket's path is short.
+    scratch = Path(tempfile.mkdtemp(prefix="evq-"))
+    out = tmp_path / "bundle"
+    try:
+        done = evidence("capture", "--page", f"{bad_site}/long.html", "--timeout", "60", "-o", out,
+                        env=dict(os.environ, TMPDIR=str(scratch)))
+        left = sorted(p.name for p in scratch.iterdir())
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    assert done.returncode == 0, done.stderr
+    assert left == []
+    assert (out / "report.pdf").stat().st_size > 0 and (out / "trace.zip").stat().st_size > 0
+    checked = subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=out, capture_output=True,
+                             text=True, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert evidence("verify", out).returncode == 0
 
 
 def test_forty_thousand_px_page_comes_out_complete_in_tiles(tmp_path, bad_site):
