@@ -5,8 +5,9 @@ a 1280x900 viewport; for each URL in turn: go to it, take a full-page screenshot
 it. Nothing else: no DOM, no MHTML, no HAR, no trace, no report, no chat scrolling.
 
     python bench/baseline.py URL ...    prints one JSON object: {url: sha256 of the PNG}
-    python bench/baseline.py --imports-only   prints {"peak_mib": ...} once imported: the
-                                              memory it needs before it does anything
+    python bench/baseline.py --started-only   prints {"peak_mib": ...} once it has started
+                                              the driver and the browser and opened its
+                                              page: the memory it holds before any URL
 
 Run as its own process so that its start-up and browser launch count the same way as
 `evidence capture` and `shot-scraper multi`, which are run the same way.
@@ -23,7 +24,7 @@ from playwright.sync_api import sync_playwright
 from capture.browser import find_browser, launch_args
 
 
-def main(urls: list[str]) -> None:
+def main(urls: list[str], started_only: bool = False) -> None:
     executable = str(find_browser().executable)
     hashes = {}
     with sync_playwright() as playwright:
@@ -31,6 +32,11 @@ def main(urls: list[str]) -> None:
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
+            if started_only:  # the point evidence's phase log calls the end of start-up
+                from capture.phases import own_peak_mib
+
+                print(json.dumps({"peak_mib": own_peak_mib()}))
+                return
             for url in urls:
                 page.goto(url)
                 hashes[url] = hashlib.sha256(page.screenshot(full_page=True)).hexdigest()
@@ -40,9 +46,7 @@ def main(urls: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--imports-only"]:
-        from capture.phases import own_peak_mib
-
-        print(json.dumps({"peak_mib": own_peak_mib()}))
+    if sys.argv[1:] == ["--started-only"]:
+        main([], started_only=True)
     else:
         main(sys.argv[1:])

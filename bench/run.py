@@ -304,16 +304,19 @@ def start_up_peak_mib(path: Path) -> float | None:
     return max(peaks) if peaks else None
 
 
-IMPORT_FLOORS = {  # what each program holds in memory only by importing what it imports
-    "python alone": ["-c", "from capture.phases import own_peak_mib; print(own_peak_mib())"],
-    "Playwright (baseline's)": [str(HERE / "baseline.py"), "--imports-only"],
-    "pydantic + manifest models": [
-        "-c", "import capture.manifest; from capture.phases import own_peak_mib; print(own_peak_mib())"],
+PEAK = "from capture.phases import own_peak_mib; print(own_peak_mib())"
+IMPORT_FLOORS = {  # what a Python holds in memory before it does anything
+    "python alone": ["-c", PEAK],
+    "Python + Playwright": ["-c", "import playwright.sync_api; " + PEAK],
+    "Python + pydantic, models": ["-c", "import capture.manifest; " + PEAK],
+    # The baseline at the point evidence's phase log ends its start-up: driver and
+    # browser started, a context and a page open, no URL yet.
+    "baseline started": [str(HERE / "baseline.py"), "--started-only"],
 }
 
 
 def import_floors(repeats: int = 3) -> dict[str, float]:
-    """Peak memory (MiB) of a Python that only imports: median of a few runs each."""
+    """Peak memory (MiB) of each of IMPORT_FLOORS: median of a few runs each."""
     floors = {}
     for name, args in IMPORT_FLOORS.items():
         values = []
@@ -531,15 +534,16 @@ def _check(value: float | None, rule: tuple[str, float]) -> bool | None:
 
 
 def _memory_long(bench: Bench, peak: dict, floors: dict) -> dict:
-    """The memory target's two runs split into what importing costs and what the run adds:
-    the baseline's floor measured apart (bench/baseline.py --imports-only), the tool's from
-    its own phase log (its peak once started, before the first target)."""
+    """The memory target's two runs split into what each holds once started (driver and
+    browser up, a page open, no URL yet) and what its run adds: the baseline's start
+    measured apart (bench/baseline.py --started-only), the tool's from its phase log (its
+    peak at the end of driver, launch and environment, before the first target)."""
     profiles = bench.profiles.get("capture_long") or []
     started = [p["peak_mib_after_start_up"] for p in profiles if p.get("peak_mib_after_start_up")]
     memory: dict = {"import_floor_mib": floors}
-    base_floor = floors.get("Playwright (baseline's)")
+    base_floor = floors.get("baseline started")
     if peak.get("baseline_long") and base_floor:
-        memory["baseline"] = {"after_imports": base_floor, "peak": peak["baseline_long"],
+        memory["baseline"] = {"after_start_up": base_floor, "peak": peak["baseline_long"],
                               "run_adds": peak["baseline_long"] - base_floor}
     if peak.get("capture_long") and started:
         after = statistics.median(started)
@@ -674,13 +678,14 @@ def print_table(results: dict, out=print) -> None:
             label = f"peak memory MiB, 30 000 px page, {name.split('_')[0]}"
             out(f"  {label:<50}{peaks[name]:>8.1f}")
     memory = results.get("memory_long") or {}
-    for side, floor_name in (("baseline", "after_imports"), ("capture", "after_start_up")):
+    for side in ("baseline", "capture"):
         if side in memory:
             row = memory[side]
-            label = f"  {side}: {floor_name.replace('_', ' ')} + what the run adds"
-            out(f"  {label:<50}{row[floor_name]:>8.1f}{row['run_adds']:>8.1f}")
+            label = f"  {side}: once started, then the run adds"
+            out(f"  {label:<50}{row['after_start_up']:>8.1f}{row['run_adds']:>8.1f}")
     for name, value in (memory.get("import_floor_mib") or {}).items():
-        out(f"  {'    imported only: ' + name:<50}{value:>8.1f}")
+        if name != "baseline started":
+            out(f"  {'    imported only: ' + name:<50}{value:>8.1f}")
     out("")
     out("ratios")
     for name, value in ratios.items():

@@ -27,26 +27,51 @@ class Finished(SystemExit):
     (verify: no file written, its hashing child reaped). The console script then ends the
     process at once (entry); under Click's test runner it is a plain SystemExit."""
 
+    def __init__(self, code: int):
+        super().__init__(int(code))
+
 
 def entry() -> None:
     """The console script and `python -m capture`: main(), and a quick end.
 
     After a capture, Python's collector made its last passes over a heap full of
     Playwright's and pydantic's objects: about 0.1 s between the last line printed and
-    the end of the process. Frozen, they are still finalised as the interpreter ends
-    (atexit, open files, temporary directories), only not scanned again. A command that
-    raises Finished (verify) ends at once: its teardown was about 25 ms of a 1 GiB verify."""
+    the end of the process. Frozen, they are not scanned again: atexit handlers,
+    weakref finalizers (TemporaryDirectory) and objects freed by reference count still
+    run as the interpreter ends, but an object kept alive only by a reference cycle is
+    no longer finalised. Nothing here relies on that: temporary directories are removed
+    explicitly and files are closed by `with`. A command that raises Finished (verify)
+    ends at once: its teardown was about 25 ms of a 1 GiB verify."""
+    _open_standard_streams()
     try:
         main(prog_name="evidence")
     except Finished as done:
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            raise SystemExit(done.code) from None  # a closed pipe: Python's own ending, as before
-        os._exit(done.code if isinstance(done.code, int) else ExitCode.EVIDENCE_FAILED)
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:  # None: the descriptor was closed (`>&-`)
+                    stream.flush()
+        except Exception:  # noqa: BLE001 - whatever flushing meets, Python's own ending, as before
+            raise SystemExit(done.code) from None
+        os._exit(done.code)
     finally:
         gc.freeze()
+
+
+def _open_standard_streams() -> None:
+    """Started with a standard descriptor closed (`>&-`, `2>&-`): /dev/null takes its
+    place. Otherwise the next file opened gets the number (a bundle being verified, a
+    pipe to a child) and whatever is written for a person lands in it, or the child that
+    points its own standard streams at /dev/null closes it."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:  # the lowest free number is fd itself; anything else, leave be
+                os.close(null)
+                continue
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, encoding="utf-8", errors="replace", closefd=False))
 
 
 def _fail(exc: Exception) -> None:

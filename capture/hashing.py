@@ -27,6 +27,19 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
 
+def above_standard(fd: int) -> int:
+    """fd, moved to a number above 0-2 if it got one (a process started with a standard
+    descriptor closed): the child points its standard streams at /dev/null, and must not
+    close the pipe or the bundle's folder that way. POSIX only, where it can happen."""
+    if fd > 2:
+        return fd
+    import fcntl  # noqa: PLC0415 - not on Windows, where no descriptor is handed down
+
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    os.close(fd)
+    return moved
+
+
 def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
 
@@ -74,7 +87,7 @@ class Hashing:
     def _fork(self, rels: list[str], workers: int) -> None:
         self.futures = {rel: Future() for rel in rels}
         self.workers = workers
-        read_end, write_end = os.pipe()
+        read_end, write_end = (above_standard(end) for end in os.pipe())
         parent = os.getpid()
         # No Ctrl-C between the fork and the child's own handling of it (it would run
         # the rest of verify a second time), nor before the parent knows its child.

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from .bundlepath import UnsafePath, bundle_path
 from .errors import UsageError
-from .hashing import Hashing, can_fork
+from .hashing import Hashing, above_standard, can_fork
 from .messages import t
 from .parts import MAX_PARTS, PartRecord, PartRecordError, PartsSorted, missing_part_of, sort_parts
 from .parts import parse as parse_part_record
@@ -187,7 +187,7 @@ class _DirSource(_Reading):
 
     def __enter__(self):
         if _DIR_FD:
-            self._root_fd = os.open(self.root, os.O_RDONLY | _O_DIRECTORY)
+            self._root_fd = above_standard(os.open(self.root, os.O_RDONLY | _O_DIRECTORY))
         return self
 
     def __exit__(self, *exc):

@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from capture.verify import FORK_FROM_BYTES
 
 from .bundles import make_bundle
@@ -112,6 +114,41 @@ def test_verify_of_a_bundle_hashed_in_a_child_names_the_changed_byte(tmp_path):
     report = json.loads(done.stdout)
     assert done.returncode == 1 and report["verdict"] == "ALTERED"
     assert [(f["path"], f["status"]) for f in report["files"]] == [("trace.zip", "altered")]
+
+
+@pytest.mark.parametrize("closed", [(1,), (2,), (0,), (0, 1, 2)])
+def test_verify_started_with_standard_descriptors_closed_still_reads_the_bundle(tmp_path, closed):
+    # `evidence verify B >&-`: the next file opened would get number 1, and the hashing
+    # child, which points 0-2 at /dev/null, would close it (every file "unreadable").
+    bundle = make_bundle(tmp_path / "b", n_captures=2, trace_bytes=FORK_FROM_BYTES + (1 << 20))
+    evidence = Path(sys.executable).with_name("evidence")
+    command = [str(evidence)] if evidence.exists() else [sys.executable, "-m", "capture"]
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([*command, "verify", str(bundle)], capture_output=True, text=True, timeout=120,
+                              check=False, preexec_fn=lambda: [os.close(fd) for fd in closed])
+
+    intact = run()
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    if 1 not in closed:
+        assert intact.stdout.splitlines()[-1].startswith("INTACT:")
+    trace = bundle / "trace.zip"
+    data = bytearray(trace.read_bytes())
+    data[12345] ^= 1
+    trace.write_bytes(bytes(data))
+    altered = run()
+    assert altered.returncode == 1
+    if 1 not in closed:
+        assert "ALTERED    trace.zip: content differs" in altered.stdout
+
+
+def test_a_child_never_takes_a_standard_descriptor_for_its_pipe(tmp_path):
+    # A library caller with fd 1 closed: the pipe and the bundle's folder move above 2.
+    bundle = make_bundle(tmp_path / "b", n_captures=1, trace_bytes=FORK_FROM_BYTES + (1 << 20))
+    code = "import os, sys\nfrom capture.verify import verify\nos.close(0); os.close(1)\n" \
+           f"sys.stderr.write(verify({str(bundle)!r}).verdict)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.stderr.strip().endswith("INTACT"), done.stderr
 
 
 ORPHAN = r"""
