@@ -33,9 +33,9 @@ def main(urls: list[str], started_only: bool = False) -> None:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
             if started_only:  # the point evidence's phase log calls the end of start-up
-                from capture.phases import own_peak_mib
+                from capture.phases import peak_mib
 
-                print(json.dumps({"peak_mib": own_peak_mib()}))
+                print(json.dumps({"peak_mib": peak_mib()}))
                 return
             for url in urls:
                 page.goto(url)

@@ -21,7 +21,7 @@ import os
 import threading
 from pathlib import Path
 
-from capture.phases import TICKS, descendants, proc_stats  # the phase log's own /proc reader
+from capture.phases import TICKS, descendants, peak_mib, proc_stats  # the phase log's own /proc reader
 
 INTERVAL = 0.1
 PROC = Path("/proc")
@@ -40,17 +40,6 @@ def kind_of(argv: list[str]) -> str:
     if program.startswith("python") or program in {"evidence", "shot-scraper"}:
         return "python"
     return program
-
-
-def _peak_mib(pid: int) -> float | None:
-    """A process's peak resident memory so far (VmHWM), in MiB."""
-    try:
-        for line in (PROC / str(pid) / "status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
 
 
 def _argv(pid: str) -> list[str]:
@@ -88,9 +77,9 @@ class ProcessCpu:
         return dict(sorted(totals.items(), key=lambda item: -item[1]))
 
     def _read_peak(self) -> None:
-        peak = _peak_mib(self.root)
+        peak = peak_mib(self.root)
         if peak is not None:  # None once it has exited: the last reading stands
-            self.root_peak_mib = round(peak, 1)
+            self.root_peak_mib = peak
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -304,32 +304,33 @@ def start_up_peak_mib(path: Path) -> float | None:
     return max(peaks) if peaks else None
 
 
-PEAK = "from capture.phases import own_peak_mib; print(own_peak_mib())"
+PEAK = "import json; from capture.phases import peak_mib; print(json.dumps({'peak_mib': peak_mib()}))"
 IMPORT_FLOORS = {  # what a Python holds in memory before it does anything
     "python alone": ["-c", PEAK],
     "Python + Playwright": ["-c", "import playwright.sync_api; " + PEAK],
     "Python + pydantic, models": ["-c", "import capture.manifest; " + PEAK],
-    # The baseline at the point evidence's phase log ends its start-up: driver and
-    # browser started, a context and a page open, no URL yet.
-    "baseline started": [str(HERE / "baseline.py"), "--started-only"],
 }
+# The baseline at the point evidence's phase log ends its start-up: driver and browser
+# started, a context and a page open, no URL yet.
+BASELINE_STARTED = [str(HERE / "baseline.py"), "--started-only"]
 
 
-def import_floors(repeats: int = 3) -> dict[str, float]:
-    """Peak memory (MiB) of each of IMPORT_FLOORS: median of a few runs each."""
-    floors = {}
-    for name, args in IMPORT_FLOORS.items():
-        values = []
-        for _ in range(repeats):
-            done = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=60, check=False)
-            try:
-                value = json.loads(done.stdout)
-                values.append(float(value["peak_mib"] if isinstance(value, dict) else value))
-            except (ValueError, TypeError, KeyError):
-                break
-        if values:
-            floors[name] = statistics.median(values)
-    return floors
+def peak_of(args: list[str], repeats: int = 3) -> float | None:
+    """Peak memory (MiB) a Python run of `args` prints as {"peak_mib": ...}: the median of
+    a few runs; None if it does not say."""
+    values = []
+    for _ in range(repeats):
+        done = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=60, check=False)
+        try:
+            values.append(float(json.loads(done.stdout)["peak_mib"]))
+        except (ValueError, TypeError, KeyError):
+            return None
+    return statistics.median(values)
+
+
+def import_floors() -> dict[str, float]:
+    floors = {name: peak_of(args) for name, args in IMPORT_FLOORS.items()}
+    return {name: value for name, value in floors.items() if value is not None}
 
 
 # --- the rounds --------------------------------------------------------------------------------
@@ -533,7 +534,7 @@ def _check(value: float | None, rule: tuple[str, float]) -> bool | None:
     return value <= bound if op == "<=" else value < bound
 
 
-def _memory_long(bench: Bench, peak: dict, floors: dict) -> dict:
+def _memory_long(bench: Bench, peak: dict, floors: dict, base_floor: float | None) -> dict:
     """The memory target's two runs split into what each holds once started (driver and
     browser up, a page open, no URL yet) and what its run adds: the baseline's start
     measured apart (bench/baseline.py --started-only), the tool's from its phase log (its
@@ -541,7 +542,6 @@ def _memory_long(bench: Bench, peak: dict, floors: dict) -> dict:
     profiles = bench.profiles.get("capture_long") or []
     started = [p["peak_mib_after_start_up"] for p in profiles if p.get("peak_mib_after_start_up")]
     memory: dict = {"import_floor_mib": floors}
-    base_floor = floors.get("baseline started")
     if peak.get("baseline_long") and base_floor:
         memory["baseline"] = {"after_start_up": base_floor, "peak": peak["baseline_long"],
                               "run_adds": peak["baseline_long"] - base_floor}
@@ -583,7 +583,7 @@ def summarise(bench: Bench, verify: dict, chat: dict, meta: dict) -> dict:
     peak = {name: statistics.median(v) for name, v in bench.peak_mib.items()}
     if peak.get("capture_long") and peak.get("baseline_long"):
         ratios["peak_memory_capture_over_baseline_long"] = peak["capture_long"] / peak["baseline_long"]
-    memory = _memory_long(bench, peak, meta.get("import_floor_mib") or {})
+    memory = _memory_long(bench, peak, meta.get("import_floor_mib") or {}, meta.get("baseline_started_mib"))
     if memory.get("run_share_ratio") is not None:
         ratios["peak_memory_run_share_over_baseline_long"] = memory["run_share_ratio"]
     cpu = {name: statistics.median(v) for name, v in bench.cpu.items()}
@@ -684,8 +684,7 @@ def print_table(results: dict, out=print) -> None:
             label = f"  {side}: once started, then the run adds"
             out(f"  {label:<50}{row['after_start_up']:>8.1f}{row['run_adds']:>8.1f}")
     for name, value in (memory.get("import_floor_mib") or {}).items():
-        if name != "baseline started":
-            out(f"  {'    imported only: ' + name:<50}{value:>8.1f}")
+        out(f"  {'    imported only: ' + name:<50}{value:>8.1f}")
     out("")
     out("ratios")
     for name, value in ratios.items():
@@ -826,6 +825,7 @@ def main() -> None:
                                      check=False).stdout.strip()
     meta = {
         "import_floor_mib": import_floors(),
+        "baseline_started_mib": peak_of(BASELINE_STARTED),
         "rounds": args.rounds,
         "quick": args.quick,
         "cpus": os.cpu_count(),

@@ -427,7 +427,7 @@ def verify_cmd(bundles, expect, tsa_cas, as_json, quiet):
     finally:
         console.done()
     print_verification(report, as_json)
-    raise Finished(int(report.exit_code))
+    raise Finished(report.exit_code)
 
 
 # --- report, pack ----------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Where a run's time goes: wall clock and CPU per phase, for the benchmark.
 
 `evidence capture --phase-log FILE` writes one JSON record per phase of every target and
-of the session, with this process's peak memory as the phase ends. Each target keeps a lap timer: a call `laps("settle_network")` closes the
-phase that began at the previous call. CPU is taken twice: this process (Python, the
+of the session, with this process's peak memory as the phase ends. Each target keeps a
+lap timer: a call `laps("settle_network")` closes the phase that began at the previous
+call. CPU is taken twice: this process (Python, the
 event loop, redaction, hashing) and its child processes (Playwright's driver and the
 browser, read from /proc where there is one). With several targets at once, the child
 CPU of concurrent phases overlaps; `--jobs 1` gives each phase its own.
@@ -76,10 +77,11 @@ def _children_cpu(root: int) -> float | None:
     return ticks / TICKS
 
 
-def own_peak_mib() -> float | None:
-    """This process's peak resident memory so far (VmHWM), in MiB; None without /proc."""
+def peak_mib(pid: int | str = "self") -> float | None:
+    """A process's peak resident memory so far (VmHWM), in MiB; None without /proc.
+    (bench/proc_cpu.py reads the run's first process with it.)"""
     try:
-        with open("/proc/self/status", "rb") as status:
+        with open(f"/proc/{pid}/status", "rb") as status:
             for line in status:
                 if line.startswith(b"VmHWM:"):
                     return round(int(line.split()[1]) / 1024, 1)
@@ -120,7 +122,7 @@ class PhaseLog:
             "cpu_children": None if children is None else round(children, 4),
             # Where memory peaks: the high-water mark as this phase ends (the benchmark's
             # memory target is this process's own peak).
-            "peak_mib": own_peak_mib(),
+            "peak_mib": peak_mib(),
         })
 
     def write(self) -> None:

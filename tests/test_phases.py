@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from capture.phases import PhaseLog, own_peak_mib
+from capture.phases import PhaseLog, peak_mib
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -43,7 +43,7 @@ def test_each_phase_records_the_peak_memory_it_reached(tmp_path):
     # A high-water mark: it does not go down, beyond the kernel's batched accounting.
     assert all(later >= earlier - 1 for earlier, later in zip(peaks, peaks[1:]))
     assert peaks[1] - peaks[0] >= 60  # the 64 MiB held during "large"
-    assert own_peak_mib() > 0
+    assert peak_mib() > 0
 
 
 def test_no_log_means_no_reading():
