@@ -665,6 +665,9 @@ def print_table(results: dict, out=print) -> None:
         for name, label in (("verify", f"evidence verify ({gib:.2f} GiB)"),
                             ("hashlib", "hashlib on all cores"), ("sha256sum", "sha256sum -c SHA256SUMS")):
             out(f"  {label:<50}{verify['median_seconds'][name]:>8.2f}")
+        floor = verify.get("ratios", {}).get("cpu_floor_over_hashlib")
+        if floor is not None:
+            out(f"  {'verify CPU-s / cores, over hashlib wall':<50}{floor:>8.2f}   (verify's floor, x)")
     else:
         out(f"  {'evidence verify':<50}{'n/a':>8}   {verify.get('error')}")
     chat = results["chat_seconds_per_100_messages"]
