@@ -74,6 +74,10 @@ class PageOptions:
     status: Callable[[str], None] | None = None  # progress of long work (progress.Ticker)
     tabs: FrontTab = field(default_factory=EveryTime)  # shared by the session's targets
     emulation: dict | None = None  # the context's viewport, screen and device (browserpool)
+    # The session's share of the machine for a target's pictures and everything after its
+    # load (session.py): a page loads and settles while others are pictured, then waits
+    # for this. None: no wait.
+    turn: asyncio.Semaphore | None = None
 
 
 class NetworkWatch:
@@ -557,6 +561,7 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
     crashed = []
     page.on("crash", lambda _page: crashed.append(True))
     watch = NetworkWatch(page)
+    turn = None  # held from the wait for it to the end
     try:
         # Observes only (when the document last changed), for settle_content.
         await page.add_init_script(script("page_settle_watch"))
@@ -566,6 +571,12 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
             return
         await _record_arrival(page, target, rec, response, options)
         laps("provenance")
+        if options.turn is not None:
+            began = asyncio.get_running_loop().time()
+            await options.turn.acquire()
+            turn = options.turn
+            deadline += await _after_turn(page, rec, asyncio.get_running_loop().time() - began, deadline)
+            laps("turn")
         await perform_actions(page, target, rec, watch, deadline)
         await _record_title(page, rec)  # as captured, after our actions
         laps("actions")
@@ -592,11 +603,26 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
         if crashed:
             rec.capture.error = rec.capture.error or "the browser tab crashed during capture"
     finally:
+        if turn is not None:
+            turn.release()
         try:
             await page.close()
         except Exception:
             pass
         laps("close_page")
+
+
+TURN_LOOK = 0.05  # seconds of waiting for a turn after which the content is looked at again
+
+
+async def _after_turn(page, rec: Recorder, waited: float, deadline: float) -> float:
+    """A page that waited for its turn to be pictured is looked at again: settled is
+    what it is when pictured, not when it loaded. Returns the seconds waited, which its
+    time limit does not count."""
+    if waited >= TURN_LOOK:
+        rec.action("wait", f"loaded and settled; waited {waited:.2f} s for other targets' pictures")
+        await settle_content(page, rec, deadline + waited)
+    return waited
 
 
 async def _load_or_error_page(page, target: Target, rec: Recorder, watch: NetworkWatch, deadline: float,

@@ -131,6 +131,7 @@ class Session:
         self.loop: asyncio.AbstractEventLoop | None = None  # for the copies, from writer threads
         self.main_task: asyncio.Task | None = None  # the run; Ctrl-C cancels it
         self.phases = PhaseLog(options.phase_log)
+        self.turn: asyncio.Semaphore | None = None  # a target's turn to be pictured (pages.py)
         self.laps = self.phases.laps("session")
 
     def say(self, line: str) -> None:
@@ -218,7 +219,16 @@ class Session:
 
     async def _capture_targets(self) -> None:
         todo = self._todo()
-        semaphore = asyncio.Semaphore(self.options.jobs)
+        jobs = self.options.jobs
+        # `jobs` targets are pictured at once (the pictures keep the cores busy); with
+        # several, one more may open, load and settle meanwhile (mostly waiting on the
+        # network), then waits for its turn before its actions (pages.py). Not beside a
+        # chat: its history, the run's longest work, answers at its tab's frames, and
+        # another tab loading slowed it by more than the load ahead saved (measured). One
+        # job means one at a time, wholly.
+        ahead = 1 if jobs > 1 and all(target.kind != "chat" for _, target in todo) else 0
+        semaphore = asyncio.Semaphore(jobs + ahead)
+        self.turn = asyncio.Semaphore(jobs) if ahead else None
         total = max((i for i, _ in todo), default=0)
         # With several jobs, chats (the slowest: history loading, many segments) start
         # first so the other targets fill the remaining jobs instead of queueing in front
@@ -355,6 +365,7 @@ class Session:
             status=self.options.status,
             tabs=self.tabs,
             emulation=self.pool.emulation(),
+            turn=self.turn,
         )
         generation = self.pool.generation
         if self.pool.gone:
