@@ -95,6 +95,14 @@ class ProcessCpu:
             if pid not in stats:
                 continue
             known = self.latest.get(pid)
-            # A renderer forked from the zygote shows the zygote's command line at first.
-            kind = known[0] if known and known[0] != "chromium zygote" else kind_of(_argv(str(pid)))
+            kind = known[0] if known and _settled(known[0]) else kind_of(_argv(str(pid)))
+            if kind == "?" and known:  # a process exiting reads an empty command line
+                kind = known[0]
             self.latest[pid] = (kind, stats[pid][1] / TICKS)
+
+
+def _settled(kind: str) -> bool:
+    """Whether a process of this kind stays it. A renderer forked from the zygote shows
+    the zygote's command line at first; Debian's /usr/bin/chromium is a shell script that
+    execs the browser in the same process, which a first look can catch as "sh"."""
+    return kind in ("driver (node)", "python") or (kind.startswith("chromium ") and kind != "chromium zygote")
