@@ -5,11 +5,18 @@ after the wait, and the wait is in its record and not in its time limit."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
+import pytest
+
+from capture.manifest import Manifest
 from capture.pages import PageOptions, capture_target
 from capture.plan import Target
 
+from .capture_site import MisbehavingHandler
 from .chat_site import new_recorder
+from .servers import serve
 from .test_chat import chromium_async  # noqa: F401 - the module's one async Chromium
 
 LATE = "added while the page waited for its turn"
@@ -72,3 +79,64 @@ def test_a_page_with_its_turn_free_records_no_wait(tmp_path, chromium_async, sit
     assert rec.capture.error is None
     assert not [a for a in rec.capture.actions if "for other targets' pictures" in a.detail]
     assert len([a for a in rec.capture.actions if a.type == "settle" and "content" in a.detail]) == 1
+
+
+def test_the_wait_for_a_turn_does_not_count_against_the_time_limit(tmp_path, chromium_async, site):  # noqa: F811
+    # Held past its whole time limit: counted, the 40 000 px page would stop at its first
+    # tile ("the time limit"); not counted, every tile is taken.
+    timeout, held = 10, 11
+    rec = new_recorder(tmp_path, f"{site}/capture/tall.html")
+    turn = asyncio.Semaphore(1)
+
+    async def run():
+        context = await chromium_async.browser.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            await turn.acquire()
+            options = PageOptions(timeout=timeout, max_chat_scrolls=10, turn=turn)
+            work = asyncio.create_task(capture_target(context, Target(kind="page", url=f"{site}/capture/tall.html"),
+                                                      rec, options))
+            await asyncio.sleep(held)
+            turn.release()
+            await work
+        finally:
+            await context.close()
+
+    chromium_async.run(run(), timeout=180)
+    capture = rec.capture
+    assert capture.error is None and capture.page_height == 40_000
+    assert capture.warnings == []
+    assert sum(a.height for a in capture.artifacts if a.role == "screenshot_tile") == 40_000
+    [waited] = [a for a in capture.actions if "for other targets' pictures" in a.detail]
+    assert float(waited.detail.split("waited ")[1].split(" s")[0]) >= timeout
+
+
+@pytest.fixture(scope="module")
+def slow_site():
+    with serve(MisbehavingHandler) as url:  # /hold answers late
+        yield url
+
+
+def test_with_two_jobs_a_third_page_loads_while_the_first_two_hold_their_turns(tmp_path, slow_site):
+    # The first two take their turns at once and hold them while they wait (bounded by
+    # their own time limit) for an element that never comes. The third, opened beside
+    # them, loads later (its load event waits 3 s for an image) and then waits its turn.
+    site = slow_site
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        f'[[target]]\nurl = "{site}/hello.html?1"\nwait_for = "#never"\ntimeout = 40\n'
+        f'[[target]]\nurl = "{site}/hello.html?2"\nwait_for = "#never"\ntimeout = 40\n'
+        f'[[target]]\nurl = "{site}/capture/late-load.html"\n', encoding="utf-8")
+    out = tmp_path / "bundle"
+    done = subprocess.run([sys.executable, "-m", "capture", "capture", "--plan", str(plan), "--jobs", "2",
+                           "--no-report", "--no-trace", "-q", "-o", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    first, second, third = Manifest.model_validate_json((out / "manifest.json").read_bytes()).captures
+    assert [c.error for c in (first, second, third)] == [None, None, None]
+    # The third was opened and loaded beside the other two, not after one of them ended.
+    loaded = next(a.at for a in third.actions if a.type == "wait" and a.detail == "load event fired")
+    assert loaded < min(first.finished_at, second.finished_at)
+    [waited] = [a for a in third.actions if "for other targets' pictures" in a.detail]
+    after = [a.type for a in third.actions[third.actions.index(waited) + 1:]]
+    assert after[0] == "settle" and "screenshot" in after  # looked at again, then pictured
+    assert not [a for c in (first, second) for a in c.actions if "for other targets' pictures" in a.detail]
