@@ -25,6 +25,7 @@ from .progress import Ticker
 from .record import MASK_COLOR, Recorder
 from .scripts import script
 from .tabs import EveryTime, FrontTab
+from .tile_camera import TileCamera
 
 # GPU-backed Chromium repeats content beyond its 16 384 px texture limit; the software
 # rasteriser of headless Chromium 156 paints 1280 px wide pages whole only up to about
@@ -354,13 +355,18 @@ def _as_px(value) -> int | None:
 
 
 async def screenshot(page, rec: Recorder, full_page: bool, masks, deadline: float,
-                     max_height: int = MAX_PICTURED_HEIGHT, status=None, front=None) -> None:
+                     max_height: int = MAX_PICTURED_HEIGHT, status=None, front=None,
+                     emulation: dict | None = None) -> None:
     """`front()` brings the page's tab to the front (tabs.py), before the picture and
-    before each tile: a tab opened meanwhile (the report's converter) comes up in front."""
+    before each tile: a tab opened meanwhile (the report's converter) comes up in front.
+    `emulation`: the context's viewport and device, which a tile taken through our own
+    session must keep (tile_camera.py)."""
     front = front or _nothing
     await front()
-    # Read only (layout metrics), never for pictures: see _tile_camera.
-    async with devtools_session(page, optional=True) as cdp:
+    camera = None
+    # Layout metrics, and the tiles where tile_camera.py may take them; kept with the
+    # page once it carries an emulation.
+    async with devtools_session(page, optional=True, keep=lambda: camera is not None and camera.emulating) as cdp:
         claimed, rendered, width = await _page_size(page, cdp)
         height = rendered if rendered is not None else (claimed or 0)
         rec.capture.page_height = height
@@ -373,8 +379,8 @@ async def screenshot(page, rec: Recorder, full_page: bool, masks, deadline: floa
             what = "full page" if full_page else "first screen"
             rec.action("screenshot", f"{what}, {height} px tall{told}", outcome="warning" if told else "ok")
         else:
-            await _tiles(page, rec, await _tile_camera(page, options, front), width, height, deadline,
-                         max_height, told, Ticker(status))
+            camera = TileCamera(page, options, front, cdp, emulation)
+            await _tiles(page, rec, camera, width, height, deadline, max_height, told, Ticker(status))
         if told:
             rec.warn(f"the page reports {coverage.px(claimed)} px of height, but the browser "
                      f"laid out {coverage.px(height)} px: "
@@ -483,6 +489,10 @@ async def _tiles(page, rec: Recorder, shoot, width: int, height: int, deadline: 
         stop = f"the cap of {coverage.px(max_height)} px per capture"
     detail = (f"page is {height} px tall (over {SINGLE_SHOT_MAX}): {number} tile"
               f"{'' if number == 1 else 's'} of up to {TILE_HEIGHT} px{told}")
+    ours = getattr(shoot, "ours", 0)
+    if ours:
+        detail += (f"; {ours} of them taken through the tool's own DevTools session, "
+                   "their PNG encoded for speed (the same pixels, a larger file)")
     if stop:
         covers = coverage.statement(coverage.TILES, covered, height)
         rec.warn(f"screenshots stopped at {stop}: {covers}")
@@ -492,19 +502,6 @@ async def _tiles(page, rec: Recorder, shoot, width: int, height: int, deadline: 
 
 async def _nothing() -> None:
     pass
-
-
-async def _tile_camera(page, options, front):
-    """How to take one tile: through Playwright's own session, which holds the page's
-    viewport emulation. A DevTools session of our own was a third quicker per tile, but
-    its Page.captureScreenshot replaces that emulation with none for the shot (and
-    leaves the screen at the browser window's 800x600): a page styled by
-    `max-device-width` came out in its small-screen colours, unlike the page itself."""
-    async def playwright_tile(clip):
-        await front()
-        return await page.screenshot(clip=clip, full_page=True, timeout=120_000, **options)
-
-    return playwright_tile
 
 
 async def snapshots(page, context, rec: Recorder, secrets=None) -> None:
@@ -593,7 +590,7 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
         if target.kind == "chat":
             await _chat(page, target, rec, options, deadline)
         await screenshot(page, rec, target.full_page, masks, deadline, options.max_pictured_height,
-                         options.status, front=front)
+                         options.status, front=front, emulation=options.emulation)
         laps("screenshot")
         if target.full_page and target.kind != "chat":
             await picture_inner_box(page, rec, masks, deadline, options.max_pictured_height)

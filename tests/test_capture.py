@@ -194,6 +194,7 @@ def test_forty_thousand_px_page_comes_out_complete_in_tiles(tmp_path, bad_site):
 def test_tiles_show_the_page_at_the_screen_size_it_is_captured_at(tmp_path, bad_site):
     # Tiles once came from a DevTools session of our own, whose shots dropped the
     # page's 1280x900 emulation: this page then came out red, its small-screen colour.
+    # They come from one again (tile_camera.py), which first sets that emulation.
     out = tmp_path / "device"
     done = evidence("capture", f"{bad_site}/capture/device-width.html", "--no-trace", "-o", out)
     assert done.returncode == 0, done.stderr
@@ -204,6 +205,8 @@ def test_tiles_show_the_page_at_the_screen_size_it_is_captured_at(tmp_path, bad_
     assert (width, height) == (1280, 16)
     assert {row[x * bpp : x * bpp + 3] for row in rows for x in (0, 640, 1279)} == {b"\x00\x80\x00"}
     assert capture.warnings == []
+    [shot] = [a for a in capture.actions if a.type == "screenshot"]
+    assert "3 of them taken through the tool's own DevTools session" in shot.detail
 
 
 def test_refused_port_and_hanging_server_are_recorded_errors(tmp_path, bad_site):
