@@ -35,9 +35,9 @@ from .record import MASK_COLOR
 def metrics_override(emulation: dict | None) -> dict | None:
     """Playwright's Emulation.setDeviceMetricsOverride for a context opened with these
     new_context keywords (its Chromium page's _updateViewport), or None where the camera
-    leaves pictures to Playwright: no fixed viewport, or a mobile device, whose touch
-    emulation Playwright restores around pictures itself."""
-    if not emulation or emulation.get("is_mobile"):
+    leaves pictures to Playwright: no fixed viewport, or a mobile or touch device, whose
+    touch emulation Playwright restores around pictures itself."""
+    if not emulation or emulation.get("is_mobile") or emulation.get("has_touch"):
         return None
     viewport = emulation.get("viewport")
     if not isinstance(viewport, dict) or not viewport.get("width") or not viewport.get("height"):

@@ -614,10 +614,15 @@ TURN_LOOK = 0.05  # seconds of waiting for a turn after which the content is loo
 
 async def _after_turn(page, rec: Recorder, waited: float, deadline: float) -> float:
     """A page that waited for its turn to be pictured is looked at again: settled is
-    what it is when pictured, not when it loaded. Returns the seconds waited, which its
-    time limit does not count."""
+    what it is when pictured, not when it loaded; and one that went elsewhere meanwhile
+    says so. Returns the seconds waited, which its time limit does not count."""
     if waited >= TURN_LOOK:
         rec.action("wait", f"loaded and settled; waited {waited:.2f} s for other targets' pictures")
+        now, arrived = rec.clean(page.url), rec.capture.final_url
+        if now != arrived:
+            rec.capture.final_url = now
+            rec.warn(f"the page went from {arrived} to {now} while it waited for its turn to be "
+                     f"pictured: it is pictured at {now}; its recorded response is that of {arrived}")
         await settle_content(page, rec, deadline + waited)
     return waited
 

@@ -2,40 +2,53 @@
 
 Playwright's page.screenshot(clip=..., full_page=True) sends Chromium one
 Page.captureScreenshot of the clip beyond the viewport, around preparation in every
-frame (animations finished or stopped, the caret hidden, the fonts waited for) and with
-the PNG encoded small. On the 30 000 px benchmark page that encoding was about 40 % of
-the tiles' time. So where that preparation would change nothing (no animation, no
-focused field, every font loaded, in every frame; nothing masked), a tile is the very
-same call through our own DevTools session with the PNG encoded for speed: the same
-lossless pixels, a file about 1.4x larger (4 tiles: 1.25 s to 0.75 s alone, 2.9 to 4.1
-MB). Looked at before and after each picture; a page that started to move is pictured
-Playwright's way from that tile on.
+frame (animations finished or stopped, in the document and its shadow roots; the caret
+hidden; the fonts waited for) and with the PNG encoded small. On the 30 000 px benchmark
+page that encoding was about 40 % of the tiles' time. So where that preparation would
+change nothing (no animation in any document or open shadow root, no focused field,
+every font loaded, in every frame; nothing masked; the page still as tall as the clip),
+a tile is the very same call through our own DevTools session with the PNG encoded for
+speed: the same lossless pixels, a file about 1.4x larger (4 tiles: 1.25 s to 0.75 s
+alone, 2.9 to 4.1 MB). The frames are looked at before and after each picture, in a
+world of our own in each (as Playwright's preparation runs in its own), so the page's
+scripts cannot answer for them; a frame that cannot be looked at so (another process's,
+one still loading), or a page that started to move, is pictured Playwright's way from
+that tile on.
 
 Chromium implements such a clip by changing the page's device emulation for the shot
 and then restoring the emulation *of the session that asked*: a session with none
 restores none, and the page is left at the window's 800x600 screen (a page styled by
 `max-device-width` then came out in its small-screen colours). So our session first sets
 the very override Playwright set (chat_camera.metrics_override), and is not detached
-while the page lives (devtools.py `keep`). No fixed viewport or a mobile device: every
-tile is Playwright's.
+while the page lives (devtools.py `keep`). No fixed viewport, or a mobile or touch
+device: every tile is Playwright's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import math
 
 from .chat_camera import metrics_override
 
-CALL_LIMIT = 10.0  # seconds for one look into a frame
+LOOK_LIMIT = 2.0  # seconds for the look into every frame; past it, Playwright's way
+CALL_LIMIT = 10.0  # seconds for one call of ours that sets up or measures
 SHOT_LIMIT = 120.0  # seconds for one tile, as Playwright's path allows
+_WORLD = "evidence-capture-tiles"
 # True where Playwright's preparation for a picture would change nothing in this frame.
-_STILL_JS = """() => {
+_STILL_JS = """(() => {
+  const roots = [document];
+  for (let i = 0; i < roots.length; i++) {
+    const walker = document.createTreeWalker(roots[i], NodeFilter.SHOW_ELEMENT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) if (node.shadowRoot) roots.push(node.shadowRoot);
+  }
+  if (roots.some((root) => root.getAnimations().length)) return false;
   let active = document.activeElement;
   while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
-  const editing = !!active && (active.isContentEditable || active.tagName === "INPUT" || active.tagName === "TEXTAREA");
-  return document.getAnimations().length === 0 && !editing && document.fonts.status === "loaded";
-}"""
+  if (active && (active.isContentEditable || active.matches("input, textarea"))) return false;
+  return document.fonts.status === "loaded";
+})()"""
 
 
 class TileCamera:
@@ -47,32 +60,47 @@ class TileCamera:
         own = devtools is not None and not options.get("mask")
         self.override = metrics_override(emulation) if own else None  # None: Playwright's way
         self.emulating = False
+        self.worlds: dict[str, int] = {}  # frame id -> our world's execution context in it
         self.ours = 0  # tiles taken through our session
 
     async def __call__(self, clip: dict) -> bytes:
         await self.front()
-        if self.override is not None and await self._still():
+        if self.override is not None:
             try:
-                png = await self._through_devtools(clip)
-            except Exception:  # whatever went wrong, Playwright's way still may not
-                self.override = None
-            else:
-                if await self._still():
-                    self.ours += 1
-                    return png
+                if await self._still() and await self._fits(clip):
+                    png = await self._through_devtools(clip)
+                    if await self._still():
+                        self.ours += 1
+                        return png
+            except Exception:  # whatever went wrong here, Playwright's way still may not
+                pass
+            self.override = None
         return await self.page.screenshot(clip=clip, full_page=True, timeout=SHOT_LIMIT * 1000, **self.options)
 
     async def _still(self) -> bool:
-        """Nothing for Playwright to prepare, in any frame; once not, never again here."""
-        for frame in self.page.frames:
-            try:
-                still = await asyncio.wait_for(frame.evaluate(_STILL_JS), CALL_LIMIT)
-            except Exception:  # a frame that cannot be asked: Playwright's way
-                still = False
-            if still is not True:
-                self.override = None
-                return False
-        return True
+        """Nothing for Playwright to prepare, in any frame (looked at all at once)."""
+        tree = await asyncio.wait_for(self.devtools.send("Page.getFrameTree"), CALL_LIMIT)
+        frames, todo = [], [tree["frameTree"]]
+        while todo:
+            node = todo.pop()
+            frames.append(node["frame"]["id"])
+            todo.extend(node.get("childFrames", ()))
+        answers = await asyncio.wait_for(asyncio.gather(*(self._look(frame) for frame in frames)), LOOK_LIMIT)
+        return all(answer is True for answer in answers)
+
+    async def _look(self, frame: str):
+        if frame not in self.worlds:
+            made = await self.devtools.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": _WORLD})
+            self.worlds[frame] = made["executionContextId"]
+        reply = await self.devtools.send("Runtime.evaluate", {
+            "expression": _STILL_JS, "contextId": self.worlds[frame], "returnByValue": True})
+        return None if "exceptionDetails" in reply else reply.get("result", {}).get("value")
+
+    async def _fits(self, clip: dict) -> bool:
+        """Whether the page is still as tall as the clip: Playwright cuts a clip to the
+        page as it is at the picture (so a page that shrank is left to it)."""
+        metrics = await asyncio.wait_for(self.devtools.send("Page.getLayoutMetrics"), CALL_LIMIT)
+        return math.ceil(metrics["cssContentSize"]["height"]) >= clip["y"] + clip["height"]
 
     async def _through_devtools(self, clip: dict) -> bytes:
         """What Playwright's Chromium takeScreenshot sends for a full-page clip, encoded

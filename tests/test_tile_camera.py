@@ -5,6 +5,8 @@ field in focus, or anything is masked."""
 
 from __future__ import annotations
 
+import pytest
+
 from capture.devtools import devtools_session
 from capture.png import decode_rows
 from capture.record import MASK_COLOR
@@ -55,8 +57,12 @@ def test_a_still_page_is_tiled_through_our_session_with_playwrights_very_pixels(
     assert window == [1280, 900, 1280, 900]
 
 
-def test_a_page_with_an_animation_is_tiled_playwrights_way(chromium_async, site):  # noqa: F811
-    *_, taken, window = chromium_async.run(_tiles(chromium_async.browser, f"{site}/capture/tall-moving.html"))
+@pytest.mark.parametrize("where", ["", "?shadow", "?lying", "?shadow&lying"])
+def test_a_page_with_an_animation_is_tiled_playwrights_way(chromium_async, site, where):  # noqa: F811
+    # Also one in a shadow root (the document's getAnimations does not list it), and a
+    # page whose own getAnimations says there is none (we look in a world of our own).
+    url = f"{site}/capture/tall-moving.html{where}"
+    *_, taken, window = chromium_async.run(_tiles(chromium_async.browser, url))
     assert taken == 0 and window == [1280, 900, 1280, 900]
 
 
