@@ -31,24 +31,12 @@ import base64
 import math
 
 from .chat_camera import metrics_override
+from .scripts import script
 
 LOOK_LIMIT = 2.0  # seconds for the look into every frame; past it, Playwright's way
 CALL_LIMIT = 10.0  # seconds for one call of ours that sets up or measures
 SHOT_LIMIT = 120.0  # seconds for one tile, as Playwright's path allows
 _WORLD = "evidence-capture-tiles"
-# True where Playwright's preparation for a picture would change nothing in this frame.
-_STILL_JS = """(() => {
-  const roots = [document];
-  for (let i = 0; i < roots.length; i++) {
-    const walker = document.createTreeWalker(roots[i], NodeFilter.SHOW_ELEMENT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) if (node.shadowRoot) roots.push(node.shadowRoot);
-  }
-  if (roots.some((root) => root.getAnimations().length)) return false;
-  let active = document.activeElement;
-  while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
-  if (active && (active.isContentEditable || active.matches("input, textarea"))) return false;
-  return document.fonts.status === "loaded";
-})()"""
 
 
 class TileCamera:
@@ -93,7 +81,7 @@ class TileCamera:
             made = await self.devtools.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": _WORLD})
             self.worlds[frame] = made["executionContextId"]
         reply = await self.devtools.send("Runtime.evaluate", {
-            "expression": _STILL_JS, "contextId": self.worlds[frame], "returnByValue": True})
+            "expression": script("tile_still"), "contextId": self.worlds[frame], "returnByValue": True})
         return None if "exceptionDetails" in reply else reply.get("result", {}).get("value")
 
     async def _fits(self, clip: dict) -> bool:
