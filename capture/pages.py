@@ -569,10 +569,13 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
         await _record_arrival(page, target, rec, response, options)
         laps("provenance")
         if options.turn is not None:
-            began = asyncio.get_running_loop().time()
+            loop = asyncio.get_running_loop()
+            began = loop.time()
             await options.turn.acquire()
             turn = options.turn
-            deadline += await _after_turn(page, rec, asyncio.get_running_loop().time() - began, deadline)
+            waited = loop.time() - began
+            await _after_turn(page, rec, waited, deadline + waited)
+            deadline += waited  # the wait does not count against the time limit
             laps("turn")
         await perform_actions(page, target, rec, watch, deadline)
         await _record_title(page, rec)  # as captured, after our actions
@@ -612,10 +615,10 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
 TURN_LOOK = 0.05  # seconds of waiting for a turn after which the content is looked at again
 
 
-async def _after_turn(page, rec: Recorder, waited: float, deadline: float) -> float:
+async def _after_turn(page, rec: Recorder, waited: float, deadline: float) -> None:
     """A page that waited for its turn to be pictured is looked at again: settled is
     what it is when pictured, not when it loaded; and one that went elsewhere meanwhile
-    says so. Returns the seconds waited, which its time limit does not count."""
+    says so. `deadline`: its time limit, the wait not counted."""
     if waited >= TURN_LOOK:
         rec.action("wait", f"loaded and settled; waited {waited:.2f} s for other targets' pictures")
         now, arrived = rec.clean(page.url), rec.capture.final_url
@@ -623,8 +626,7 @@ async def _after_turn(page, rec: Recorder, waited: float, deadline: float) -> fl
             rec.capture.final_url = now
             rec.warn(f"the page went from {arrived} to {now} while it waited for its turn to be "
                      f"pictured: it is pictured at {now}; its recorded response is that of {arrived}")
-        await settle_content(page, rec, deadline + waited)
-    return waited
+        await settle_content(page, rec, deadline)
 
 
 async def _load_or_error_page(page, target: Target, rec: Recorder, watch: NetworkWatch, deadline: float,

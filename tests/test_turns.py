@@ -22,41 +22,49 @@ from .test_chat import chromium_async  # noqa: F401 - the module's one async Chr
 LATE = "added while the page waited for its turn"
 
 
-def test_a_page_that_waited_for_its_turn_is_looked_at_again_and_pictured_as_it_is_then(
-        tmp_path, chromium_async, site):  # noqa: F811
-    rec = new_recorder(tmp_path, f"{site}/hello.html")
+def _captured_while_held(chromium_async, tmp_path, url: str, while_held, timeout: float = 60):  # noqa: F811
+    """Capture `url` with its turn held by the test: once the capture waits for it,
+    `await while_held(page)`, then the turn is given. Returns the capture."""
+    rec = new_recorder(tmp_path, url)
     turn = asyncio.Semaphore(1)
 
     async def run():
         context = await chromium_async.browser.new_context(viewport={"width": 1280, "height": 900})
         try:
             await turn.acquire()  # another target's pictures are being taken
-            options = PageOptions(timeout=60, max_chat_scrolls=10, turn=turn)
-            work = asyncio.create_task(capture_target(context, Target(kind="page", url=f"{site}/hello.html"),
-                                                      rec, options))
-            while not turn.locked() or not getattr(turn, "_waiters", None):
+            options = PageOptions(timeout=timeout, max_chat_scrolls=10, turn=turn)
+            work = asyncio.create_task(capture_target(context, Target(kind="page", url=url), rec, options))
+            while not getattr(turn, "_waiters", None):  # until the capture waits for it
                 assert not work.done(), work.result()
                 await asyncio.sleep(0.02)
-            # Loaded and settled, waiting: the page changes meanwhile, and goes on changing
-            # for a while after its turn comes.
             [page] = context.pages
-            await page.evaluate(f"""() => {{
-                document.body.insertAdjacentHTML('beforeend', '<p id="late">{LATE}</p>');
-                const until = performance.now() + 1500;
-                const tick = setInterval(() => {{
-                    document.getElementById('late').dataset.n = String(performance.now());
-                    if (performance.now() > until) clearInterval(tick);
-                }}, 50);
-            }}""")
-            await asyncio.sleep(0.1)
+            await while_held(page)
             turn.release()
             await work
             assert not turn.locked()  # its turn is given back once the capture is done
         finally:
             await context.close()
 
-    chromium_async.run(run(), timeout=120)
-    capture = rec.capture
+    chromium_async.run(run(), timeout=180)
+    return rec.capture
+
+
+def test_a_page_that_waited_for_its_turn_is_looked_at_again_and_pictured_as_it_is_then(
+        tmp_path, chromium_async, site):  # noqa: F811
+    async def change(page):
+        # Loaded and settled, waiting: the page changes meanwhile, and goes on changing
+        # for a while after its turn comes.
+        await page.evaluate(f"""() => {{
+            document.body.insertAdjacentHTML('beforeend', '<p id="late">{LATE}</p>');
+            const until = performance.now() + 1500;
+            const tick = setInterval(() => {{
+                document.getElementById('late').dataset.n = String(performance.now());
+                if (performance.now() > until) clearInterval(tick);
+            }}, 50);
+        }}""")
+        await asyncio.sleep(0.1)
+
+    capture = _captured_while_held(chromium_async, tmp_path, f"{site}/hello.html", change)
     assert capture.error is None
     details = [(a.type, a.detail) for a in capture.actions]
     waited = next(i for i, (kind, detail) in enumerate(details)
@@ -89,36 +97,16 @@ def test_a_page_with_its_turn_free_records_no_wait(tmp_path, chromium_async, sit
     assert len([a for a in rec.capture.actions if a.type == "settle" and "content" in a.detail]) == 1
 
 
-async def _held(turn: asyncio.Semaphore, work: asyncio.Task) -> None:
-    """Until the capture waits for the turn the test holds."""
-    while not getattr(turn, "_waiters", None):
-        assert not work.done(), work.result()
-        await asyncio.sleep(0.02)
-
-
 def test_the_wait_for_a_turn_does_not_count_against_the_time_limit(tmp_path, chromium_async, site):  # noqa: F811
     # Held past its whole time limit: counted, the 16 400 px page would stop at its first
     # tile ("the time limit"); not counted, all three are taken.
     timeout = 8
-    url = f"{site}/capture/device-width.html"
-    rec = new_recorder(tmp_path, url)
-    turn = asyncio.Semaphore(1)
 
-    async def run():
-        context = await chromium_async.browser.new_context(viewport={"width": 1280, "height": 900})
-        try:
-            await turn.acquire()
-            options = PageOptions(timeout=timeout, max_chat_scrolls=10, turn=turn)
-            work = asyncio.create_task(capture_target(context, Target(kind="page", url=url), rec, options))
-            await _held(turn, work)
-            await asyncio.sleep(timeout + 1)
-            turn.release()
-            await work
-        finally:
-            await context.close()
+    async def hold(page):
+        await asyncio.sleep(timeout + 1)
 
-    chromium_async.run(run(), timeout=180)
-    capture = rec.capture
+    capture = _captured_while_held(chromium_async, tmp_path, f"{site}/capture/device-width.html", hold,
+                                   timeout=timeout)
     assert capture.error is None and capture.page_height == 16_400
     assert capture.warnings == []
     assert [a.height for a in capture.artifacts if a.role == "screenshot_tile"] == [8192, 8192, 16]
@@ -128,27 +116,13 @@ def test_the_wait_for_a_turn_does_not_count_against_the_time_limit(tmp_path, chr
 
 def test_a_page_that_went_elsewhere_while_it_waited_says_so(tmp_path, chromium_async, site):  # noqa: F811
     url, moved = f"{site}/hello.html", f"{site}/long.html"
-    rec = new_recorder(tmp_path, url)
-    turn = asyncio.Semaphore(1)
 
-    async def run():
-        context = await chromium_async.browser.new_context(viewport={"width": 1280, "height": 900})
-        try:
-            await turn.acquire()
-            work = asyncio.create_task(capture_target(context, Target(kind="page", url=url), rec,
-                                                      PageOptions(timeout=60, max_chat_scrolls=10, turn=turn)))
-            await _held(turn, work)
-            [page] = context.pages
-            await page.evaluate(f"location.href = {moved!r}")
-            await page.wait_for_url(moved)
-            await page.wait_for_load_state("load")
-            turn.release()
-            await work
-        finally:
-            await context.close()
+    async def go(page):
+        await page.evaluate(f"location.href = {moved!r}")
+        await page.wait_for_url(moved)
+        await page.wait_for_load_state("load")
 
-    chromium_async.run(run(), timeout=120)
-    capture = rec.capture
+    capture = _captured_while_held(chromium_async, tmp_path, url, go)
     assert capture.error is None and capture.final_url == moved
     assert capture.warnings == [f"the page went from {url} to {moved} while it waited for its turn to be "
                                 f"pictured: it is pictured at {moved}; its recorded response is that of {url}"]
