@@ -569,11 +569,8 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
         await _record_arrival(page, target, rec, response, options)
         laps("provenance")
         if options.turn is not None:
-            loop = asyncio.get_running_loop()
-            began = loop.time()
-            await options.turn.acquire()
-            turn = options.turn
-            waited = loop.time() - began
+            waited = await _waited_for(options.turn)
+            turn = options.turn  # nothing awaited in between: it is released whatever follows
             await _after_turn(page, rec, waited, deadline + waited)
             deadline += waited  # the wait does not count against the time limit
             laps("turn")
@@ -613,6 +610,14 @@ async def capture_target(context, target: Target, rec: Recorder, options: PageOp
 
 
 TURN_LOOK = 0.05  # seconds of waiting for a turn after which the content is looked at again
+
+
+async def _waited_for(turn: asyncio.Semaphore) -> float:
+    """Take the turn; the seconds it took."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await turn.acquire()
+    return loop.time() - began
 
 
 async def _after_turn(page, rec: Recorder, waited: float, deadline: float) -> None:
